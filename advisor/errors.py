@@ -1,0 +1,5 @@
+"""Errors the CLI turns into one line on stderr and an exit code."""
+
+
+class InputError(Exception):
+    """The user's data or options are wrong: exit 2, one line saying what is wrong and what to do."""

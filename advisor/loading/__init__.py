@@ -1,0 +1,44 @@
+"""Loading: the only stage that reads the user's input. Files and folders -> a Dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advisor.errors import InputError
+from advisor.loading.dataset import Dataset, ImageSample
+from advisor.loading.images import read_image_folder
+from advisor.loading.tables import read_table
+from advisor.loading.target import resolve_target
+
+__all__ = ["Dataset", "ImageSample", "load"]
+
+
+def load(path: str | Path, target: str | None = None) -> Dataset:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder. Check the path.")
+    if path.is_dir():
+        frame, sample = read_image_folder(path)
+        if target not in (None, "label"):
+            raise InputError(f"{path}: an image folder's target is its class subfolder; drop --target {target!r}.")
+        notes = ()
+        if sample.unreadable:
+            notes = (f"{sample.unreadable} sampled image file(s) could not be decoded and were skipped",)
+        return Dataset(
+            source=str(path),
+            format="image_folder",
+            frame=frame,
+            target="label",
+            target_reason="the class is the subfolder each image sits in",
+            images=sample,
+            notes=notes,
+        )
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file. Give a CSV/TSV or Parquet file, or an image folder.")
+    frame, file_format = read_table(path)
+    if frame.shape[1] == 0:
+        raise InputError(f"{path}: no columns found. Give a file with a header row.")
+    if len(frame) == 0:
+        raise InputError(f"{path}: a header but no data rows. Add rows below the header.")
+    column, reason = resolve_target(list(frame.columns), target, str(path))
+    return Dataset(source=str(path), format=file_format, frame=frame, target=column, target_reason=reason)

@@ -1,0 +1,115 @@
+"""Profiling: a Dataset -> a Profile (size, column kinds, task, balance, modality, linearity). Pure."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from advisor.columns import profile_columns
+from advisor.errors import InputError
+from advisor.linearity import probe_linearity
+from advisor.loading import Dataset
+from advisor.modality import detect_modality
+from advisor.thresholds import MAX_CLASSES_FOR_INTEGER_TARGET, MIN_ROWS, PROFILE_SAMPLE_ROWS
+from advisor.types import Profile, Task
+
+BALANCE_CLASSES_SHOWN = 20
+
+
+def profile(dataset: Dataset, seed: int = 0) -> Profile:
+    dataset, dropped = _drop_missing_targets(dataset)
+    frame = dataset.frame
+    if dataset.target is not None and frame.shape[1] < 2 and dataset.images is None:
+        raise InputError(f"{dataset.source}: only the target column {dataset.target!r}; add feature columns to learn from.")
+    if len(frame) < MIN_ROWS:
+        raise InputError(
+            f"{dataset.source}: {len(frame)} usable rows; at least {MIN_ROWS} are needed to hold out a test split "
+            "and cross-validate. Add rows."
+        )
+    task = _task(dataset)
+    sample = frame if len(frame) <= PROFILE_SAMPLE_ROWS else frame.sample(PROFILE_SAMPLE_ROWS, random_state=seed)
+    columns = profile_columns(frame, sample)
+    if dataset.images is not None:
+        columns = tuple(c for c in columns if c.name == dataset.target)  # the file paths are not features
+    detection = detect_modality(dataset, columns)
+    samples = detection.sequence.series if detection.sequence is not None else len(frame)
+    balance, minority = _class_balance(dataset, detection.sequence, task)
+    notes = list(dataset.notes)
+    if dropped:
+        notes.append(f"{dropped} row(s) without a target value were left out")
+    if minority is not None and minority * samples < 2:
+        notes.append("a class has a single example: it cannot appear in both training and test splits")
+    kind_counts: dict[str, int] = {}
+    for column in columns:
+        if column.name != dataset.target:
+            kind_counts[column.kind.value] = kind_counts.get(column.kind.value, 0) + 1
+    return Profile(
+        source=dataset.source,
+        format=dataset.format,
+        rows=len(frame),
+        columns=frame.shape[1] if dataset.images is None else int(np.prod(detection.image_shape)),
+        samples=samples,
+        target=dataset.target,
+        target_reason=dataset.target_reason,
+        task=task,
+        classes=len(balance) if task.is_classification else 0,
+        class_balance=dict(list(balance.items())[:BALANCE_CLASSES_SHOWN]),
+        minority_fraction=minority,
+        modality=detection.modality,
+        modality_reason=detection.reason,
+        column_profiles=columns,
+        kind_counts=kind_counts,
+        missing_fraction=float(np.mean([c.missing_fraction for c in columns])) if columns else 0.0,
+        linearity=probe_linearity(dataset, detection, columns, task, seed),
+        image_shape=detection.image_shape,
+        sequence=detection.sequence,
+        dropped_target_missing=dropped,
+        notes=tuple(notes),
+    )
+
+
+def _drop_missing_targets(dataset: Dataset) -> tuple[Dataset, int]:
+    if dataset.target is None:
+        return dataset, 0
+    target = dataset.frame[dataset.target]
+    missing = target.isna()
+    if pd.api.types.is_float_dtype(target):
+        missing |= ~np.isfinite(target.to_numpy(dtype=np.float64, na_value=np.nan))
+    if not missing.any():
+        return dataset, 0
+    if missing.all():
+        raise InputError(f"{dataset.source}: the target {dataset.target!r} is empty in every row. Pick another --target.")
+    kept = dataset.frame.loc[~missing].reset_index(drop=True)
+    return dataclasses.replace(dataset, frame=kept), int(missing.sum())
+
+
+def _task(dataset: Dataset) -> Task:
+    if dataset.target is None:
+        return Task.CLUSTERING
+    target = dataset.frame[dataset.target]
+    distinct = target.nunique()
+    if distinct < 2:
+        value = target.iloc[0]
+        raise InputError(
+            f"{dataset.source}: the target {dataset.target!r} has the same value ({value!r}) in every row: "
+            "nothing to learn. Pick another --target."
+        )
+    if pd.api.types.is_bool_dtype(target) or not pd.api.types.is_numeric_dtype(target):
+        return Task.BINARY if distinct == 2 else Task.MULTICLASS
+    values = target.to_numpy(dtype=np.float64)
+    integral = bool(np.all(np.floor(values) == values))
+    if integral and distinct <= MAX_CLASSES_FOR_INTEGER_TARGET:
+        return Task.BINARY if distinct == 2 else Task.MULTICLASS
+    return Task.REGRESSION
+
+
+def _class_balance(dataset: Dataset, sequence, task: Task) -> tuple[dict[str, float], float | None]:
+    if not task.is_classification:
+        return {}, None
+    labels = dataset.frame[dataset.target]
+    if sequence is not None:  # one label per series: count series, not steps
+        labels = dataset.frame.groupby(sequence.id_column, sort=False)[dataset.target].first()
+    shares = labels.astype(str).value_counts(normalize=True)
+    return {str(k): round(float(v), 4) for k, v in shares.items()}, round(float(shares.min()), 4)

@@ -1,0 +1,67 @@
+"""Every threshold the advisor decides with, in one place, each with where its value comes from.
+
+Seeds are the texts in ../shared/seeds/ (named by file); "measured" points at the evidence in
+../shared/DATASETS.md. Issue 8's calibration script is meant to reset the rules' values from benchmarks.
+"""
+
+# --- Input sanity -----------------------------------------------------------------------------
+# Fewest labelled rows we accept: a held-out test split plus k-fold CV (seed 000: "optimal
+# hyperparameters are found empirically by cross-validation") needs a few rows in every part.
+MIN_ROWS = 10
+
+# --- Task inference ---------------------------------------------------------------------------
+# An integer-valued numeric target with at most this many distinct values is a class label
+# (iris 3, wine 3, digits 10); more distinct values read as a quantity (diabetes: 214).
+MAX_CLASSES_FOR_INTEGER_TARGET = 20
+# Column names that mark the target when --target is not given (case-insensitive).
+TARGET_NAMES = ("target", "label", "class", "y")
+
+# --- Column kinds -----------------------------------------------------------------------------
+# Kinds are inferred on a bounded random sample so profiling stays linear and fast on big files.
+PROFILE_SAMPLE_ROWS = 100_000
+# A string column whose values average at least this many words and are mostly distinct is free
+# text (a review, a speech), not a category.
+TEXT_MIN_MEAN_WORDS = 3.0
+TEXT_MIN_DISTINCT_FRACTION = 0.5
+# A string column is a datetime when at least this share of its non-missing values parse as dates.
+DATETIME_MIN_PARSED_FRACTION = 0.9
+# An id-like column: (nearly) every value distinct, so it carries no pattern a model can reuse.
+ID_MIN_DISTINCT_FRACTION = 0.99
+
+# --- Modality detection -----------------------------------------------------------------------
+# Pixel CSVs (MNIST style): at least an 8x8 square (scikit-learn's digits) of pixel-named columns
+# whose values stay within one byte.
+PIXEL_MIN_SIDE = 8
+PIXEL_MAX_VALUE = 255.0
+PIXEL_NAME_SHARE = 0.9
+# Long-format sequences: at least this many series with a median of at least this many steps,
+# and one label per series in at least this share of series.
+SEQUENCE_MIN_SERIES = 4
+SEQUENCE_MIN_MEDIAN_LENGTH = 3
+SEQUENCE_LABEL_CONSTANT_SHARE = 0.99
+# Text modality: at least one free-text column and no more than this many other feature columns
+# (otherwise it is a table with a text column in it).
+TEXT_MAX_SIDE_COLUMNS = 5
+
+# --- Linearity probe --------------------------------------------------------------------------
+# The probe cross-validates on a bounded random subsample so its cost does not grow with the file.
+PROBE_MAX_ROWS = 2_000
+PROBE_FOLDS = 3
+# The problem counts as linear when the linear model scores within this much (accuracy or R²)
+# of the non-linear reference. 0.01 is about the fold-to-fold noise of 3-fold CV at 2,000 rows;
+# DATASETS.md's linear winners (breast cancer .979 vs .970, diabetes .49 vs .40) clear it.
+LINEARITY_TOLERANCE = 0.01
+# Images in the probe are shrunk to at most this side (pixels), sequences resampled to this length.
+PROBE_IMAGE_SIDE = 16
+PROBE_SEQUENCE_POINTS = 32
+PROBE_TEXT_FEATURES = 1_000
+
+# --- Rules ------------------------------------------------------------------------------------
+# "Lots of data" for an MLP on a table (seed 002: "Lots of data, complex situation? Deep
+# learning"). DATASETS.md measured boosting ahead of MLPs on every tabular set up to 5,000 rows
+# (mlc_churn, hpc_data, ames); 100,000 rows is the conventional point where deep tabular models
+# start to pay. Issue 8 calibrates it.
+LOTS_OF_DATA_SAMPLES = 100_000
+# Naive Bayes leads on small text corpora: DATASETS.md measured it ahead at 200 and 2,000 documents
+# and tied with logistic regression at 12,808. Past this size the cheaper-to-tune linear model leads.
+NAIVE_BAYES_MAX_DOCUMENTS = 5_000

@@ -1,0 +1,48 @@
+"""Render a run's result (the dict written to result.json) into a self-contained HTML page.
+
+Reports read only the stored result, never the live pipeline, so `advisor report DIR` can
+re-render any finished run. Autoescaping is on: column names and values come from users' files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["number"] = format_number
+    environment.filters["percent"] = lambda value: "n/a" if value is None else f"{value:.1%}"
+    return environment
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    return f"{value:.{digits}g}"
+
+
+def render_report(result: dict[str, Any]) -> str:
+    return _environment().get_template("report.html.j2").render(result=result, profile=result["profile"])
+
+
+def write_report(result: dict[str, Any], path: Path) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(render_report(result), encoding="utf-8")
+    os.replace(partial, path)

@@ -1,0 +1,48 @@
+"""The facts rules may look at: a flat, named view of the profile. Rules name facts, never fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.types import Profile
+
+# Every fact, with what it means; rules are checked against these names when they load.
+FACTS: dict[str, str] = {
+    "labelled": "whether the data has a target column",
+    "target": "the target column's name",
+    "task": "binary, multiclass, regression or clustering",
+    "modality": "tabular, image, sequence or text",
+    "samples": "examples a model learns from: rows, images, series or documents",
+    "rows": "rows in the file",
+    "features": "feature columns (pixels for images)",
+    "classes": "distinct target classes (0 for regression and clustering)",
+    "linear": "the linearity probe's verdict (None when not measured)",
+    "linear_score": "the linear model's cross-validated score in the probe",
+    "nonlinear_score": "the non-linear reference's cross-validated score in the probe",
+    "metric": "the probe's score metric",
+    "image_shape": "height x width x channels of the images",
+    "series": "number of series in sequence data",
+    "median_length": "median steps per series",
+}
+
+
+def facts(profile: Profile) -> dict[str, Any]:
+    sequence = profile.sequence
+    image = "x".join(str(d) for d in profile.image_shape) if profile.image_shape else None
+    return {
+        "labelled": profile.target is not None,
+        "target": profile.target,
+        "task": profile.task,
+        "modality": profile.modality,
+        "samples": profile.samples,
+        "rows": profile.rows,
+        "features": profile.columns if profile.image_shape else profile.features,
+        "classes": profile.classes,
+        "linear": profile.linearity.linear,
+        "linear_score": profile.linearity.linear_score,
+        "nonlinear_score": profile.linearity.nonlinear_score,
+        "metric": profile.linearity.metric or None,
+        "image_shape": image,
+        "series": sequence.series if sequence else None,
+        "median_length": sequence.median_length if sequence else None,
+    }
