@@ -119,7 +119,8 @@ def _sniff_delimiter(text: str, prefer_tab: bool) -> str:
 
 
 def _read_delimited(path: Path, compressed: bool, encoding: str, delimiter: str) -> pa.Table:
-    read_options = pa_csv.ReadOptions(encoding=encoding)
+    # Naming UTF-8 explicitly sends pyarrow through its (slower) transcoding path; it is the default.
+    read_options = pa_csv.ReadOptions() if encoding == "utf-8" else pa_csv.ReadOptions(encoding=encoding)
     convert_options = pa_csv.ConvertOptions(strings_can_be_null=True)
     last_error: Exception | None = None
     # Quoted newlines need the slower single-pass parser; try the fast one first.

@@ -1,0 +1,44 @@
+"""Shared fixtures: example datasets written once per test session from data shipped offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import main
+from examples import make_examples
+
+
+@pytest.fixture(scope="session")
+def examples_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("examples")
+    make_examples.write_all(folder)
+    return folder
+
+
+@pytest.fixture()
+def run_cli(tmp_path, monkeypatch):
+    """Run the CLI in-process from a scratch working folder; returns click's Result."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str):
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture()
+def recommend_json(run_cli, tmp_path):
+    """`advisor recommend PATH --no-tune --json [extra]` -> the parsed JSON (asserting exit 0)."""
+    counter = iter(range(1000))
+
+    def run(path, *extra: str) -> dict:
+        out = tmp_path / f"run{next(counter)}"
+        result = run_cli("recommend", path, "--no-tune", "--json", "--out", out, *extra)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    return run

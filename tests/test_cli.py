@@ -1,0 +1,145 @@
+"""The CLI end to end: a sensible family for every branch on real and made data, the JSON contract,
+the run folder and its report, and the safety of users' files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+# dataset -> (family, modality); real data from scikit-learn first, then the made sets.
+EXPECTED = {
+    "iris.csv": ("linear", "tabular"),
+    "wine.csv": ("linear", "tabular"),
+    "breast_cancer.csv": ("linear", "tabular"),
+    "diabetes.csv": ("linear", "tabular"),
+    "digits.csv": ("cnn", "image"),
+    "digits_images": ("cnn", "image"),
+    "iris_unlabelled.csv": ("kmeans", "tabular"),
+    "interactions.csv": ("boosting", "tabular"),
+    "large_nonlinear.csv": ("mlp", "tabular"),
+    "sequences_long.csv": ("rnn", "sequence"),
+    "short_texts.csv": ("naive_bayes", "text"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sensible_family_for_each_dataset(name, examples_dir, recommend_json):
+    family, modality = EXPECTED[name]
+    result = recommend_json(examples_dir / name)
+    assert (result["family"], result["profile"]["modality"]) == (family, modality)
+    assert result["ranking"][0]["family"] == family and result["ranking"][0]["reasons"]
+
+
+def test_all_seven_families_are_reached():
+    assert {family for family, _ in EXPECTED.values()} == {
+        "linear", "naive_bayes", "boosting", "mlp", "cnn", "rnn", "kmeans"
+    }
+
+
+def test_json_contract(examples_dir, recommend_json, tmp_path):
+    result = recommend_json(examples_dir / "breast_cancer.csv")
+    assert {"family", "ranking", "profile", "trace", "run_dir"} <= set(result)
+    assert set(result["ranking"][0]) == {"family", "score", "reasons"}
+    profile = result["profile"]
+    assert {"rows", "columns", "task", "modality", "linearity"} <= set(profile)
+    assert (profile["rows"], profile["columns"], profile["task"]) == (569, 31, "binary")
+    assert {"linear", "linear_score", "nonlinear_score"} <= set(profile["linearity"])
+    assert isinstance(profile["linearity"]["linear_score"], float)
+    assert {"rule", "fired", "reason", "source"} <= set(result["trace"][0])
+    assert any(t["fired"] for t in result["trace"]) and any(not t["fired"] for t in result["trace"])
+    stored = json.loads((tmp_path / result["run_dir"] / "result.json").read_text())
+    assert stored == result
+
+
+def test_run_folder_holds_result_and_a_self_contained_report(examples_dir, run_cli, tmp_path):
+    out = tmp_path / "wine-run"
+    result = run_cli("recommend", examples_dir / "wine.csv", "--no-tune", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "Recommended family: linear" in result.stdout
+    page = (out / "report.html").read_text()
+    for section in ('id="summary"', 'id="data"', 'id="decision"', "Linearity probe", "Every rule evaluated"):
+        assert section in page
+    assert "probe-linear" in page and "LogisticRegression" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_default_run_folder_is_created_under_advisor_runs(examples_dir, run_cli, tmp_path):
+    result = run_cli("recommend", examples_dir / "iris.csv", "--no-tune", "--json")
+    assert result.exit_code == 0
+    run_dir = tmp_path / json.loads(result.stdout)["run_dir"]
+    assert run_dir.parent.name == "advisor-runs" and (run_dir / "report.html").is_file()
+
+
+def test_data_derived_text_is_escaped_in_the_report(run_cli, tmp_path):
+    hostile = "<script>alert('x')</script>"
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({hostile: rng.normal(size=40), "b": rng.normal(size=40), "label": [hostile, "<b>ok</b>"] * 20})
+    frame.to_csv(tmp_path / "hostile.csv", index=False)
+    result = run_cli("recommend", tmp_path / "hostile.csv", "--no-tune", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "<script" not in page and "<b>ok</b>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_family_override_is_reported(examples_dir, recommend_json, tmp_path):
+    result = recommend_json(examples_dir / "wine.csv", "--family", "mlp")
+    assert result["family"] == "mlp" and result["chosen_by"] == "override"
+    assert result["ranking"][0]["family"] == "linear"
+    assert any("overrides the rules" in note for note in result["notes"])
+    page = (tmp_path / result["run_dir"] / "report.html").read_text()
+    assert "overriding the rules" in page
+
+
+def test_explicit_target(examples_dir, recommend_json):
+    result = recommend_json(examples_dir / "diabetes.csv", "--target", "bmi")
+    assert result["profile"]["target"] == "bmi" and result["profile"]["task"] == "regression"
+
+
+def test_an_existing_run_is_never_overwritten(examples_dir, run_cli, tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "result.json").write_text("precious")
+    result = run_cli("recommend", examples_dir / "iris.csv", "--no-tune", "--out", out)
+    assert result.exit_code == 2 and "not empty" in result.stderr
+    assert (out / "result.json").read_text() == "precious"
+
+
+def test_out_pointing_at_the_data_file_is_refused(run_cli, examples_dir, tmp_path):
+    data = tmp_path / "iris.csv"
+    data.write_bytes((examples_dir / "iris.csv").read_bytes())
+    before = data.read_bytes()
+    result = run_cli("recommend", data, "--no-tune", "--out", data)
+    assert result.exit_code == 2 and data.read_bytes() == before
+
+
+def test_report_command_rerenders_from_result_json(examples_dir, run_cli, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("recommend", examples_dir / "iris.csv", "--no-tune", "--out", out).exit_code == 0
+    (out / "report.html").unlink()
+    result = run_cli("report", out)
+    assert result.exit_code == 0 and "Recommended" in (out / "report.html").read_text()
+    assert run_cli("report", tmp_path / "nowhere").exit_code == 2
+
+
+def test_json_mode_prints_only_json_on_stdout(examples_dir, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "advisor", "recommend", str(examples_dir / "iris.csv"), "--no-tune", "--json",
+         "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["family"] == "linear"
+    assert done.stdout.count("\n") == 1
+
+
+def test_without_no_tune_the_result_says_it_is_untuned(examples_dir, run_cli, tmp_path):
+    result = run_cli("recommend", examples_dir / "iris.csv", "--json", "--out", tmp_path / "run")
+    assert result.exit_code == 0
+    payload = json.loads(result.stdout)
+    assert payload["tuned"] is False and any("tuning" in note for note in payload["notes"])

@@ -1,0 +1,158 @@
+"""Loading: bad input fails with one clear line and exit 2; odd but valid files load correctly."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.errors import InputError
+from advisor.loading import load
+
+GOOD_ROWS = "".join(f"{i},{i * 2},{'a' if i % 2 else 'b'}\n" for i in range(30))
+
+
+def write(path, content, mode="w", **kwargs):
+    with open(path, mode, **kwargs) as handle:
+        handle.write(content)
+    return path
+
+
+BAD_INPUTS = {
+    "missing": (lambda d: d / "nope.csv", "no such file"),
+    "empty": (lambda d: write(d / "empty.csv", ""), "empty"),
+    "whitespace": (lambda d: write(d / "blank.csv", "\n\n   \n"), "no text"),
+    "header_only": (lambda d: write(d / "header.csv", "a,b,label\n"), "no data rows"),
+    "too_few_rows": (lambda d: write(d / "few.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n"), "at least 10"),
+    "binary_garbage": (lambda d: write(d / "garbage.csv", os.urandom(4096) + b"\x00" * 10, "wb"), "binary"),
+    "ragged": (lambda d: write(d / "ragged.csv", "a,b,label\n" + GOOD_ROWS + "1,2,3,4,5\n"), "ragged"),
+    "constant_target": (
+        lambda d: write(d / "const.csv", "a,b,label\n" + "".join(f"{i},{i},same\n" for i in range(20))),
+        "same value",
+    ),
+    "empty_target": (lambda d: write(d / "nolabel.csv", "a,b,label\n" + "".join(f"{i},{i},\n" for i in range(20))), "empty in every row"),
+    "fake_parquet": (lambda d: write(d / "fake.parquet", "a,b\n1,2\n"), "not a Parquet file"),
+    "bad_gzip": (lambda d: write(d / "bad.csv.gz", b"\x1f\x8b\x08\x00garbage-not-deflate" * 3, "wb"), "gzip"),
+    "zip_archive": (lambda d: write(d / "sheet.xlsx", b"PK\x03\x04" + b"\x00" * 100, "wb"), "ZIP"),
+    "folder_without_images": (lambda d: (d / "nothing").mkdir() or d / "nothing", "no images"),
+    "only_target": (lambda d: write(d / "onlytarget.csv", "label\n" + "x\ny\n" * 10), "feature columns"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_gives_one_line_and_exit_2(case, run_cli, tmp_path):
+    make, expected = BAD_INPUTS[case]
+    path = make(tmp_path)
+    result = run_cli("recommend", path, "--no-tune")
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("advisor: error:")]
+    assert len(errors) == 1, result.stderr
+    assert expected.lower() in errors[0].lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_target_suggests_close_names(run_cli, tmp_path):
+    path = write(tmp_path / "t.csv", "alpha,beta,label\n" + GOOD_ROWS)
+    result = run_cli("recommend", path, "--target", "alpah", "--no-tune")
+    assert result.exit_code == 2
+    assert "did you mean 'alpha'" in result.stderr
+
+
+def test_bad_input_from_a_real_process_has_no_traceback(tmp_path):
+    garbage = write(tmp_path / "garbage.bin", os.urandom(2048) + b"\x00", "wb")
+    done = subprocess.run(
+        [sys.executable, "-m", "advisor", "recommend", str(garbage), "--no-tune"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("advisor: error:") and "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_usage_error_exits_2(run_cli):
+    assert run_cli("recommend").exit_code == 2
+    assert run_cli("recommend", "x.csv", "--family", "forest").exit_code == 2
+
+
+# --- odd but valid files ---------------------------------------------------------------------
+
+
+def test_other_delimiters_are_sniffed(tmp_path):
+    for name, delimiter in (("semi.csv", ";"), ("tabs.tsv", "\t"), ("pipes.txt", "|")):
+        body = "".join(f"{i}{delimiter}{i * 0.5}{delimiter}{'x' if i % 3 else 'y'}\n" for i in range(20))
+        dataset = load(write(tmp_path / name, f"a{delimiter}b{delimiter}label\n" + body))
+        assert list(dataset.frame.columns) == ["a", "b", "label"], name
+        assert dataset.frame["b"].iloc[3] == 1.5
+        assert dataset.target == "label"
+
+
+def test_comma_decimal_style_semicolon_file_keeps_text_values(tmp_path):
+    body = "".join(f"{i};Müller, Hans;{i % 2}\n" for i in range(20))
+    frame = load(write(tmp_path / "semi.csv", "id;name;label\n" + body)).frame
+    assert frame["name"].iloc[0] == "Müller, Hans"
+
+
+def test_latin1_file_decodes(tmp_path):
+    body = "".join(f"{i},café crème,{i % 2}\n" for i in range(20))
+    dataset = load(write(tmp_path / "latin.csv", ("x,drink,label\n" + body).encode("latin-1"), "wb"))
+    assert dataset.frame["drink"].iloc[0] == "café crème"
+
+
+def test_gzip_with_and_without_suffix(tmp_path):
+    content = ("a,b,label\n" + GOOD_ROWS).encode()
+    for name in ("data.csv.gz", "data_gz_no_suffix"):
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(content))
+        frame = load(path).frame
+        assert frame.shape == (30, 3) and frame["b"].iloc[29] == 58
+
+
+def test_nan_and_inf_cells(tmp_path):
+    body = "".join(f"{i},{'inf' if i == 3 else '-inf' if i == 4 else 'NaN' if i == 5 else i / 2},{i % 2}\n" for i in range(20))
+    frame = load(write(tmp_path / "naninf.csv", "a,b,label\n" + body)).frame
+    assert np.isinf(frame["b"].iloc[3]) and np.isnan(frame["b"].iloc[5])
+
+
+def test_duplicate_and_blank_column_names_are_kept_apart(tmp_path):
+    frame = load(write(tmp_path / "dups.csv", "a,a,,label\n" + "".join(f"{i},{-i},{i * 3},{i % 2}\n" for i in range(20)))).frame
+    assert list(frame.columns) == ["a", "a.1", "column_3", "label"]
+    assert frame["a.1"].iloc[2] == -2
+
+
+def test_unicode_headers_and_bom(tmp_path):
+    body = "".join(f"{i},{i % 3}\n" for i in range(20))
+    dataset = load(write(tmp_path / "uni.csv", "\ufeffтемпература °C,label\n" + body, encoding="utf-8"))
+    assert list(dataset.frame.columns) == ["температура °C", "label"]
+
+
+def test_quoted_newlines(tmp_path):
+    body = "".join(f'{i},"line one\nline two {i}",{i % 2}\n' for i in range(20))
+    frame = load(write(tmp_path / "quoted.csv", "a,note,label\n" + body)).frame
+    assert frame.shape == (20, 3)
+    assert frame["note"].iloc[4] == "line one\nline two 4"
+
+
+def test_parquet_file(tmp_path):
+    frame = pd.DataFrame({"x": np.arange(20.0), "colour": ["r", "g"] * 10, "label": [0, 1] * 10})
+    frame.to_parquet(tmp_path / "data.parquet")
+    dataset = load(tmp_path / "data.parquet")
+    assert dataset.format == "parquet" and dataset.frame.shape == (20, 3) and dataset.target == "label"
+
+
+def test_target_found_by_conventional_name_case_insensitive(tmp_path):
+    dataset = load(write(tmp_path / "t.csv", "a,b,Class\n" + GOOD_ROWS))
+    assert dataset.target == "Class"
+
+
+def test_no_target_means_unlabelled(tmp_path):
+    dataset = load(write(tmp_path / "u.csv", "a,b,c\n" + GOOD_ROWS))
+    assert dataset.target is None and "unlabelled" in dataset.target_reason
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load(tmp_path / "absent.csv")

@@ -1,0 +1,159 @@
+"""Profiling: column kinds, task, modality detectors and the linearity probe, on real and made data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.loading import load
+from advisor.profiling import profile
+from advisor.types import ColumnKind, Modality, Task
+from examples import make_examples
+
+
+def profile_frame(tmp_path, frame: pd.DataFrame, name="data.csv", target=None):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return profile(load(path, target))
+
+
+def test_column_kinds(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame({
+        "row_id": np.arange(n),
+        "amount": rng.normal(size=n),
+        "colour": rng.choice(["red", "green", "blue"], size=n),
+        "review": [f"this product number {i} was {'great' if i % 2 else 'awful'} and arrived late" for i in range(n)],
+        "when": pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M"),
+        "customer": [f"C{i:05d}" for i in range(n)],
+        "label": rng.choice([0, 1], size=n),
+    })
+    kinds = {c.name: c.kind for c in profile_frame(tmp_path, frame).column_profiles}
+    assert kinds == {
+        "row_id": ColumnKind.ID_LIKE,
+        "amount": ColumnKind.NUMERIC,
+        "colour": ColumnKind.CATEGORICAL,
+        "review": ColumnKind.TEXT,
+        "when": ColumnKind.DATETIME,
+        "customer": ColumnKind.ID_LIKE,
+        "label": ColumnKind.NUMERIC,
+    }
+
+
+def test_missing_fraction_is_measured(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, None] * 10, "b": range(20), "label": [0, 1, 1, 0] * 5})
+    result = profile_frame(tmp_path, frame)
+    assert {c.name: c.missing_fraction for c in result.column_profiles}["a"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "name, task, classes",
+    [("iris", Task.MULTICLASS, 3), ("breast_cancer", Task.BINARY, 2), ("diabetes", Task.REGRESSION, 0)],
+)
+def test_task_on_real_data(examples_dir, name, task, classes):
+    result = profile(load(examples_dir / f"{name}.csv"))
+    assert result.task == task and result.classes == classes
+    assert result.modality == Modality.TABULAR
+
+
+def test_class_balance_and_rows_without_target(tmp_path):
+    frame = pd.DataFrame({"x": np.arange(40.0), "label": ["a"] * 30 + ["b"] * 8 + [None, None]})
+    result = profile_frame(tmp_path, frame)
+    assert result.task == Task.BINARY
+    assert result.dropped_target_missing == 2 and result.rows == 38
+    assert result.class_balance == {"a": pytest.approx(30 / 38, abs=1e-3), "b": pytest.approx(8 / 38, abs=1e-3)}
+
+
+def test_unlabelled_is_clustering(examples_dir):
+    result = profile(load(examples_dir / "iris_unlabelled.csv"))
+    assert result.task == Task.CLUSTERING and result.target is None
+    assert result.linearity.linear is None
+
+
+# --- modality detectors ----------------------------------------------------------------------
+
+
+def test_pixel_csv_is_image(examples_dir):
+    result = profile(load(examples_dir / "digits.csv"))
+    assert result.modality == Modality.IMAGE and result.image_shape == (8, 8, 1)
+    assert "pixel_0_0" in result.modality_reason
+
+
+def test_pixel_csv_with_plain_number_names_is_image(tmp_path):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    frame = pd.DataFrame(digits.data.astype(int))
+    frame.columns = [str(c) for c in frame.columns]
+    frame["label"] = digits.target
+    assert profile_frame(tmp_path, frame).modality == Modality.IMAGE
+
+
+def test_numbered_columns_beyond_a_byte_are_not_pixels(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(scale=1000, size=(50, 64)), columns=[f"pixel{i}" for i in range(64)])
+    frame["label"] = rng.choice([0, 1], size=50)
+    assert profile_frame(tmp_path, frame).modality == Modality.TABULAR
+
+
+def test_image_folder_is_image(tmp_path):
+    root = make_examples.digits_image_folder(tmp_path, limit=300)
+    result = profile(load(root))
+    assert result.modality == Modality.IMAGE and result.image_shape == (8, 8, 1)
+    assert result.samples == 300 and result.task == Task.MULTICLASS
+
+
+def test_long_format_is_sequence(examples_dir):
+    result = profile(load(examples_dir / "sequences_long.csv"))
+    assert result.modality == Modality.SEQUENCE
+    assert result.sequence.id_column == "series_id" and result.sequence.time_column == "step"
+    assert result.samples == 120 and result.sequence.min_length >= 40
+    assert result.class_balance == {"rising": 0.5, "falling": 0.5}
+
+
+def test_long_format_with_a_label_per_step_is_not_a_sequence_classification(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "series_id": np.repeat(np.arange(10), 20),
+        "step": np.tile(np.arange(20), 10),
+        "value": rng.normal(size=200),
+        "label": rng.choice(["a", "b"], size=200),
+    })
+    assert profile_frame(tmp_path, frame).modality == Modality.TABULAR
+
+
+def test_free_text_is_text(examples_dir):
+    result = profile(load(examples_dir / "short_texts.csv"))
+    assert result.modality == Modality.TEXT and "text" in result.modality_reason
+
+
+def test_table_with_a_short_categorical_is_tabular(examples_dir):
+    assert profile(load(examples_dir / "interactions.csv")).modality == Modality.TABULAR
+
+
+# --- the linearity probe ---------------------------------------------------------------------
+
+
+def test_probe_finds_a_clearly_linear_problem(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1500, 6))
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(6)])
+    frame["target"] = x @ np.array([3.0, -2.0, 1.0, 0.5, 0.0, 4.0]) + 0.1 * rng.normal(size=1500)
+    linearity = profile_frame(tmp_path, frame).linearity
+    assert linearity.linear is True
+    assert linearity.linear_score > 0.99 and linearity.linear_score > linearity.nonlinear_score
+    assert linearity.metric == "r2" and linearity.folds == 3
+
+
+def test_probe_finds_a_clearly_nonlinear_problem(examples_dir):
+    linearity = profile(load(examples_dir / "interactions.csv")).linearity
+    assert linearity.linear is False
+    assert linearity.nonlinear_score - linearity.linear_score > 0.2
+    assert linearity.metric == "accuracy"
+
+
+def test_probe_is_bounded_on_many_rows(examples_dir):
+    linearity = profile(load(examples_dir / "large_nonlinear.csv")).linearity
+    assert linearity.sample_rows == 2000 and linearity.linear is False
