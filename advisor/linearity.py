@@ -11,15 +11,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
+from advisor.features import FeatureSpec, feature_frame, preprocessor
 from advisor.loading import Dataset
 from advisor.modality import Detection, sequence_frame
 from advisor.thresholds import (
@@ -29,21 +27,18 @@ from advisor.thresholds import (
     PROBE_SEQUENCE_POINTS,
     PROBE_TEXT_FEATURES,
 )
-from advisor.types import ColumnKind, ColumnProfile, Linearity, Modality, Task
-
-MISSING = "(missing)"
-
+from advisor.types import ColumnProfile, Linearity, Modality, Task
 
 def probe_linearity(
     dataset: Dataset, detection: Detection, columns: tuple[ColumnProfile, ...], task: Task, seed: int = 0
 ) -> Linearity:
     if task == Task.CLUSTERING:
         return Linearity(None, None, None, note="not measured: without a target there is nothing to fit")
-    features, labels = _probe_inputs(dataset, detection, columns, seed)
+    features, labels, spec = _probe_inputs(dataset, detection, columns, seed)
     if features is None:
         return Linearity(None, None, None, note="not measured: no usable feature columns")
     classification = task.is_classification
-    linear, nonlinear = _models(detection.modality, classification, seed)
+    linear, nonlinear = _models(detection.modality, spec, classification, seed)
     folds = _folds(labels, classification, seed)
     metric = "accuracy" if classification else "r2"
     with warnings.catch_warnings():
@@ -63,8 +58,8 @@ def probe_linearity(
     )
 
 
-def _models(modality: Modality, classification: bool, seed: int) -> tuple[Pipeline, Pipeline]:
-    """(linear, non-linear reference), each with its own copy of the feature steps (fitted per fold)."""
+def _models(modality: Modality, spec: FeatureSpec | None, classification: bool, seed: int) -> tuple[Pipeline, Pipeline]:
+    """(linear, non-linear reference), each with its own feature steps, fitted inside each fold."""
     if classification:
         # A forest handles every class in one tree, so its cost does not grow with the number of
         # classes as boosting's does (digits: 1.8 s against 12 s, and a higher score).
@@ -73,12 +68,12 @@ def _models(modality: Modality, classification: bool, seed: int) -> tuple[Pipeli
         )
     else:
         linear, nonlinear = Ridge(alpha=1.0), HistGradientBoostingRegressor(random_state=seed)
-    steps = {Modality.TABULAR: _preprocessor, Modality.TEXT: _text_vectoriser}.get(modality)
-    linear_steps = [steps()] if steps else []
-    nonlinear_steps = [steps()] if steps else []
-    if modality != Modality.TEXT:  # TF-IDF rows are already normalised
-        linear_steps.append(StandardScaler())
-    return make_pipeline(*linear_steps, linear), make_pipeline(*nonlinear_steps, nonlinear)
+    if spec is None:  # pixels or resampled series: already numeric, scale for the linear model only
+        return make_pipeline(StandardScaler(), linear), make_pipeline(nonlinear)
+    return (
+        make_pipeline(preprocessor(spec, text_features=PROBE_TEXT_FEATURES), linear),
+        make_pipeline(preprocessor(spec, scale=False, text_features=PROBE_TEXT_FEATURES), nonlinear),
+    )
 
 
 def _folds(labels: np.ndarray, classification: bool, seed: int) -> KFold | StratifiedKFold:
@@ -89,38 +84,24 @@ def _folds(labels: np.ndarray, classification: bool, seed: int) -> KFold | Strat
     return KFold(PROBE_FOLDS, shuffle=True, random_state=seed)
 
 
-def _preprocessor() -> ColumnTransformer:
-    numeric = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler())
-    categorical = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=20, sparse_output=False)
-    return ColumnTransformer(
-        [
-            ("numeric", numeric, lambda frame: [c for c in frame.columns if frame[c].dtype.kind == "f"]),
-            ("categorical", categorical, lambda frame: [c for c in frame.columns if frame[c].dtype.kind == "O"]),
-        ]
-    )
-
-
-def _text_vectoriser() -> TfidfVectorizer:
-    return TfidfVectorizer(max_features=PROBE_TEXT_FEATURES, sublinear_tf=True)
-
-
 def _probe_inputs(dataset: Dataset, detection: Detection, columns: tuple[ColumnProfile, ...], seed: int):
-    """(features, labels) for the probe, at most PROBE_MAX_ROWS samples; (None, None) if nothing usable."""
+    """(features, labels, feature spec or None) for the probe, at most PROBE_MAX_ROWS samples."""
     rng = np.random.default_rng(seed)
     if dataset.images is not None:
         pixels = dataset.images.pixels.astype(np.float32).mean(axis=3)  # luminance is enough for the probe
-        return pixels.reshape(len(pixels), -1) / 255.0, dataset.images.labels
+        return pixels.reshape(len(pixels), -1) / 255.0, dataset.images.labels, None
     if detection.sequence is not None:
-        return _sequence_features(dataset, detection, rng)
+        return (*_sequence_features(dataset, detection, rng), None)
     frame = _subsample(dataset.frame, rng)
     labels = _labels(frame[dataset.target])
     if detection.pixel_columns:
-        return frame[list(detection.pixel_columns)].to_numpy(dtype=np.float64, na_value=0.0), labels
-    if detection.text_columns:
-        joined = frame[list(detection.text_columns)].fillna("").astype(str).agg(" ".join, axis=1)
-        return joined.to_numpy(dtype=object), labels
-    table = _tabular_features(frame, columns, dataset.target)
-    return (None, None) if table.shape[1] == 0 else (table, labels)
+        return frame[list(detection.pixel_columns)].to_numpy(dtype=np.float64, na_value=0.0), labels, None
+    spec = FeatureSpec.from_profiles(columns, dataset.target, use_text=detection.modality == Modality.TEXT)
+    if detection.modality == Modality.TEXT:
+        spec = FeatureSpec(text=spec.text)
+    if not spec.columns:
+        return None, None, None
+    return feature_frame(frame, spec), labels, spec
 
 
 def _subsample(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -133,21 +114,6 @@ def _labels(target: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_bool_dtype(target):
         return target.to_numpy(dtype=np.float64)
     return target.astype(str).to_numpy(dtype=object)
-
-
-def _tabular_features(frame: pd.DataFrame, columns: tuple[ColumnProfile, ...], target: str) -> pd.DataFrame:
-    """Numeric columns as float64, categorical ones as plain Python strings (sklearn rejects Arrow strings)."""
-    data = {}
-    for column in columns:
-        if column.name == target:
-            continue
-        values = frame[column.name]
-        if column.kind == ColumnKind.NUMERIC:
-            array = values.to_numpy(dtype=np.float64, na_value=np.nan)
-            data[column.name] = np.where(np.isfinite(array), array, np.nan)
-        elif column.kind == ColumnKind.CATEGORICAL:
-            data[column.name] = values.astype(object).where(values.notna(), MISSING).astype(str).to_numpy(dtype=object)
-    return pd.DataFrame(data, index=range(len(frame)))
 
 
 def _sequence_features(dataset: Dataset, detection: Detection, rng: np.random.Generator):
