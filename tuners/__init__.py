@@ -1,4 +1,79 @@
 """Tuners: search spaces (declared once, translated per backend), trainables and backends.
 
-Empty until the tuning issue lands; the pipeline stops after the decision.
+`tune()` is the stage's one entry point: a profiled table and a family in, a TuneOutcome out.
 """
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from advisor.types import Family, Profile
+from tuners.data import prepare
+from tuners.families import FAMILIES
+from tuners.stages import TuneSettings, TuningFailed, best_trial, finish, search
+
+__all__ = ["TuneOutcome", "TuneSettings", "TuningFailed", "tunable", "tune"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneOutcome:
+    family: str
+    backend: str
+    metric: str
+    validation: str
+    search: str
+    stages: list[str]
+    space: dict[str, dict[str, str]]  # name -> {"domain", "why"}
+    start: dict[str, Any]
+    best: dict[str, Any]  # {"config", "metric", "validation_score", "test_score", "trial_id"}
+    test_metrics: dict[str, float]
+    baseline: dict[str, Any]  # {"config", "test_score", "test_metrics"}
+    trials: list[dict[str, Any]]
+    budget_s: float
+    wall_s: float
+    resources: dict[str, float]
+    model: dict[str, str]
+    test_rows: list[int]
+
+
+def tunable(family: Family) -> bool:
+    return family in FAMILIES
+
+
+def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSettings, run_dir: Path,
+         on_event: Callable[[str, dict], None] | None = None) -> TuneOutcome:
+    started = time.monotonic()
+    problem = prepare(frame, profile, settings.seed)
+    storage = run_dir / "tuning"
+    storage.mkdir(parents=True, exist_ok=True)
+    space, records, stages = search(problem, family, settings, storage, on_event)
+    best = best_trial(records)
+    finished = finish(problem, family, best.config, run_dir / "model", settings)
+    test_score = finished["test"][problem.metric]
+    return TuneOutcome(
+        family=family.value,
+        backend="ray",
+        metric=problem.metric,
+        validation=problem.validation,
+        search=settings.search,
+        stages=stages,
+        space={name: {"domain": p.domain.describe(), "why": p.why} for name, p in space.params.items()},
+        start=space.start,
+        best={"config": best.config, "metric": problem.metric, "validation_score": best.score,
+              "test_score": test_score, "trial_id": best.trial_id},
+        test_metrics=finished["test"],
+        baseline={"config": finished["baseline_config"], "test_score": finished["baseline_test"][problem.metric],
+                  "test_metrics": finished["baseline_test"]},
+        trials=[dataclasses.asdict(r) for r in records],
+        budget_s=settings.budget_s,
+        wall_s=round(time.monotonic() - started, 2),
+        resources={"cpus_per_trial": settings.cpus_per_trial, "gpus_per_trial": settings.gpus_per_trial,
+                   "address": settings.address or "local"},
+        model={"path": str(run_dir / "model"), "format": FAMILIES[family].model_format},
+        test_rows=[int(i) for i in problem.test_rows],
+    )

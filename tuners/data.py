@@ -1,0 +1,109 @@
+"""What tuning works on: features and encoded labels, the held-out test split, and the validation
+scheme (k-fold for small data, one validation split for large data; seed 000: 'optimal
+hyperparameters are found empirically by cross-validation')."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from advisor.features import FeatureSpec, feature_frame
+from advisor.types import Profile, Task
+
+TEST_FRACTION = 0.2
+# Up to this many training rows, k-fold CV; above it one validation split is both enough and affordable.
+CV_MAX_ROWS = 20_000
+CV_FOLDS = 5
+VALIDATION_FRACTION = 0.2
+# Balanced accuracy replaces accuracy when the rarest class is below this share.
+IMBALANCED_MINORITY = 0.2
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Problem:
+    """Everything a family needs to declare its space and build its model, with the data itself."""
+
+    task: Task
+    spec: FeatureSpec
+    classes: tuple[str, ...]  # label of each encoded class index; empty for regression/clustering
+    metric: str  # accuracy, balanced_accuracy, r2 or silhouette
+    x_train: pd.DataFrame
+    y_train: np.ndarray | None
+    x_test: pd.DataFrame
+    y_test: np.ndarray | None
+    splits: tuple[tuple[np.ndarray, np.ndarray], ...]  # (train, validation) row indices into x_train
+    seed: int
+    test_rows: np.ndarray  # positions of the test rows in the frame given to prepare()
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.classes else 1
+
+    @property
+    def validation(self) -> str:
+        return f"{len(self.splits)}-fold cross-validation" if len(self.splits) > 1 else "one validation split"
+
+
+def prepare(frame: pd.DataFrame, profile: Profile, seed: int) -> Problem:
+    spec = FeatureSpec.from_profiles(profile.column_profiles, profile.target)
+    x = feature_frame(frame, spec)
+    y, classes = encode_target(frame, profile)
+    stratify = y if profile.task.is_classification and _can_stratify(y, TEST_FRACTION) else None
+    indices = np.arange(len(x))
+    train, test = train_test_split(indices, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
+    train, test = np.sort(train), np.sort(test)
+    y_train = None if y is None else y[train]
+    return Problem(
+        task=profile.task,
+        spec=spec,
+        classes=classes,
+        metric=_metric(profile),
+        x_train=x.iloc[train].reset_index(drop=True),
+        y_train=y_train,
+        x_test=x.iloc[test].reset_index(drop=True),
+        y_test=None if y is None else y[test],
+        splits=_splits(len(train), y_train, profile.task, seed),
+        seed=seed,
+        test_rows=test,
+    )
+
+
+def encode_target(frame: pd.DataFrame, profile: Profile) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    if profile.target is None:
+        return None, ()
+    target = frame[profile.target]
+    if profile.task == Task.REGRESSION:
+        return target.to_numpy(dtype=np.float64), ()
+    labels = target.astype(str).to_numpy(dtype=object)
+    classes, codes = np.unique(labels, return_inverse=True)
+    return codes.astype(np.int64), tuple(str(c) for c in classes)
+
+
+def _metric(profile: Profile) -> str:
+    if profile.task == Task.CLUSTERING:
+        return "silhouette"
+    if profile.task == Task.REGRESSION:
+        return "r2"
+    imbalanced = profile.minority_fraction is not None and profile.minority_fraction < IMBALANCED_MINORITY
+    return "balanced_accuracy" if imbalanced else "accuracy"
+
+
+def _can_stratify(y: np.ndarray, fraction: float) -> bool:
+    counts = np.bincount(y)
+    return counts[counts > 0].min() >= 2 and fraction * len(y) >= len(counts)
+
+
+def _splits(rows: int, y: np.ndarray | None, task: Task, seed: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    indices = np.arange(rows)
+    if rows > CV_MAX_ROWS:
+        stratify = y if task.is_classification and _can_stratify(y, VALIDATION_FRACTION) else None
+        train, valid = train_test_split(indices, test_size=VALIDATION_FRACTION, random_state=seed, stratify=stratify)
+        return ((np.sort(train), np.sort(valid)),)
+    if task.is_classification and np.bincount(y).min() >= CV_FOLDS:
+        folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed).split(indices, y)
+    else:
+        folds = KFold(CV_FOLDS, shuffle=True, random_state=seed).split(indices)
+    return tuple((train, valid) for train, valid in folds)

@@ -1,0 +1,114 @@
+"""Export a fitted model in safe, documented formats, and load it back for `advisor predict`.
+
+    model/manifest.json     family, task, classes, feature columns, config, metric, formats
+    model/features.skops    the fitted preprocessing (scikit-learn, skops format)
+    model/model.skops       scikit-learn models (linear, naive Bayes, k-means)
+    model/xgboost.json      XGBoost's own JSON model format
+    model/weights.npz       torch weights as plain arrays (no pickle) + the architecture in the manifest
+
+skops is scikit-learn's own safe persistence: loading checks every type against a list we trust
+(scikit-learn, numpy, scipy) instead of running arbitrary pickled code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from advisor.errors import InputError
+from advisor.features import FeatureSpec
+
+TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+
+
+def save_model(model, manifest: dict[str, Any], folder: Path) -> None:
+    import skops.io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    features, estimator = model.named_steps["features"], model.named_steps["model"]
+    skops.io.dump(features, folder / "features.skops")
+    fmt = manifest["format"]
+    if fmt == "skops":
+        skops.io.dump(estimator, folder / "model.skops")
+    elif fmt == "xgboost":
+        estimator.booster_.save_model(folder / "xgboost.json")
+    elif fmt == "torch":
+        state = {k: v.detach().cpu().numpy() for k, v in estimator.network_.state_dict().items()}
+        np.savez(folder / "weights.npz", **state)
+        manifest = dict(manifest, network={"inputs": estimator.inputs_, "classes": estimator.classes,
+                                           "y_mean": getattr(estimator, "y_mean_", 0.0), "y_std": getattr(estimator, "y_std_", 1.0)})
+    else:
+        raise ValueError(f"unknown model format {fmt!r}")
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LoadedModel:
+    manifest: dict[str, Any]
+    features: Any
+    estimator: Any
+
+    @property
+    def spec(self) -> FeatureSpec:
+        return FeatureSpec(**{k: tuple(v) for k, v in self.manifest["spec"].items()})
+
+    def transform(self, frame):
+        return self.features.transform(frame)
+
+    def predict(self, frame) -> np.ndarray:
+        return self.estimator.predict(self.transform(frame))
+
+    def predict_proba(self, frame) -> np.ndarray | None:
+        if not hasattr(self.estimator, "predict_proba"):
+            return None
+        return self.estimator.predict_proba(self.transform(frame))
+
+
+def load_model(folder: Path) -> LoadedModel:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{folder}: no exported model here (manifest.json missing). Run 'advisor recommend' first.") from None
+    features = _load_skops(folder / "features.skops")
+    fmt = manifest["format"]
+    if fmt == "skops":
+        estimator = _load_skops(folder / "model.skops")
+    elif fmt == "xgboost":
+        import xgboost
+
+        estimator = xgboost.XGBClassifier() if manifest["classes"] else xgboost.XGBRegressor()
+        estimator.load_model(folder / "xgboost.json")
+    elif fmt == "torch":
+        estimator = _load_torch(folder, manifest)
+    else:
+        raise InputError(f"{folder}: unknown model format {fmt!r} in manifest.json.")
+    return LoadedModel(manifest, features, estimator)
+
+
+def _load_skops(path: Path):
+    import skops.io
+
+    untrusted = skops.io.get_untrusted_types(file=path)
+    unsafe = [t for t in untrusted if not t.startswith(TRUSTED_MODULES)]
+    if unsafe:
+        raise InputError(f"{path}: refuses to load types outside scikit-learn/numpy/scipy: {unsafe[:3]}")
+    return skops.io.load(path, trusted=untrusted)
+
+
+def _load_torch(folder: Path, manifest: dict[str, Any]):
+    import torch
+
+    from tuners.families.torch_mlp import TorchMLP, build_network
+
+    network_info = manifest["network"]
+    estimator = TorchMLP(manifest["config"], classes=network_info["classes"])
+    estimator.network_ = build_network(network_info["inputs"], network_info["classes"] or 1, manifest["config"])
+    with np.load(folder / "weights.npz", allow_pickle=False) as arrays:
+        estimator.network_.load_state_dict({k: torch.as_tensor(arrays[k]) for k in arrays.files})
+    estimator.inputs_ = network_info["inputs"]
+    estimator.y_mean_, estimator.y_std_ = network_info["y_mean"], network_info["y_std"]
+    return estimator

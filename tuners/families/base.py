@@ -1,0 +1,38 @@
+"""What every family declares: its search space, how to build a model from a config, and its
+library-default config (the baseline a tuned model must beat)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+from sklearn.pipeline import Pipeline
+
+from advisor.features import preprocessor
+from advisor.types import Family
+from tuners.data import Problem
+from tuners.space import Space
+
+SEED_000 = "seed 000_dc93ed4f8e62522b.txt"
+SEED_001 = "seed 001_f5acf137fc652578.txt"
+SEED_002 = "seed 002_dec45b93dff8989c.txt"
+SEED_003 = "seed 003_8fb25344b2e44aac.txt"
+
+
+class DivergedError(RuntimeError):
+    """The loss or the score stopped being a finite number: this configuration cannot train."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyDef:
+    family: Family
+    space: Callable[[Problem], Space]
+    build: Callable[[dict[str, Any], Problem], Pipeline]
+    defaults: Callable[[Problem], dict[str, Any]]
+    iterative: bool  # trains in epochs/rounds: early stopping inside, ASHA on top
+    model_format: str  # how the fitted model is exported: skops, xgboost or torch
+
+
+def pipeline(problem: Problem, model, scale: bool = True, one_hot: bool = True) -> Pipeline:
+    """Preprocessing (fitted inside each fold) followed by the model."""
+    return Pipeline([("features", preprocessor(problem.spec, scale=scale, one_hot=one_hot)), ("model", model)])

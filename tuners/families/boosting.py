@@ -1,0 +1,84 @@
+"""Gradient boosting with XGBoost (seed 002: 'Little data? Boosting'). The number of trees is found
+by early stopping on an inner validation split, so it is not searched."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+
+from advisor.types import Family
+from tuners.families.base import SEED_000, SEED_003, FamilyDef, pipeline
+from tuners.space import IntRange, LogUniform, Param, Space, Uniform
+
+MAX_TREES = 2_000
+EARLY_STOPPING_ROUNDS = 50  # seed 001: don't stop at the first bump of the validation loss
+INNER_VALIDATION = 0.15
+
+
+class EarlyStoppedXGB(BaseEstimator):
+    """XGBoost that holds out part of what it is given to choose its number of trees."""
+
+    def __init__(self, params: dict | None = None, classes: int = 0, seed: int = 0, threads: int = 1):
+        self.params = params
+        self.classes = classes
+        self.seed = seed
+        self.threads = threads
+
+    def _model(self, trees: int, early_stopping: int | None):
+        import xgboost  # loads only in trials that need it
+
+        common = dict(self.params or {}, n_estimators=trees, random_state=self.seed, n_jobs=self.threads,
+                      early_stopping_rounds=early_stopping, tree_method="hist")
+        if self.classes:
+            return xgboost.XGBClassifier(**common)
+        return xgboost.XGBRegressor(**common)
+
+    def fit(self, x, y):
+        stratify = y if self.classes and np.bincount(y).min() >= 2 else None
+        fit_x, stop_x, fit_y, stop_y = train_test_split(
+            x, y, test_size=INNER_VALIDATION, random_state=self.seed, stratify=stratify
+        )
+        if self.classes and len(np.unique(fit_y)) < self.classes:
+            fit_x, fit_y, stop_x, stop_y = x, y, x, y  # too few rows to hold some out for every class
+        self.booster_ = self._model(MAX_TREES, EARLY_STOPPING_ROUNDS)
+        self.booster_.fit(fit_x, fit_y, eval_set=[(stop_x, stop_y)], verbose=False)
+        self.best_iteration_ = int(self.booster_.best_iteration)
+        return self
+
+    def predict(self, x):
+        return self.booster_.predict(x)
+
+    def predict_proba(self, x):
+        return self.booster_.predict_proba(x)
+
+
+def space(problem) -> Space:
+    log = f"sampled on a log scale ({SEED_003})"
+    return Space(
+        {
+            "learning_rate": Param(LogUniform(5e-3, 0.5), f"step size, {log}; trees come from early stopping"),
+            "max_depth": Param(IntRange(2, 10), "depth of each tree: how many features interact"),
+            "subsample": Param(Uniform(0.5, 1.0), "share of rows each tree sees"),
+            "colsample_bytree": Param(Uniform(0.4, 1.0), "share of columns each tree sees"),
+            "min_child_weight": Param(LogUniform(0.5, 20.0), f"smallest leaf, {log}"),
+            "reg_alpha": Param(LogUniform(1e-6, 10.0), f"L1 weight decay ({SEED_000}), {log}"),
+            "reg_lambda": Param(LogUniform(1e-3, 10.0), f"L2 weight decay ({SEED_000}), {log}"),
+        },
+        start={"learning_rate": 0.1, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.8,
+               "min_child_weight": 1.0, "reg_alpha": 1e-6, "reg_lambda": 1.0},
+    )
+
+
+def build(config, problem):
+    model = EarlyStoppedXGB(dict(config), classes=len(problem.classes), seed=problem.seed)
+    return pipeline(problem, model, scale=False)
+
+
+def defaults(problem):
+    # XGBoost's own defaults; the tree count still comes from early stopping.
+    return {"learning_rate": 0.3, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0,
+            "min_child_weight": 1.0, "reg_alpha": 0.0, "reg_lambda": 1.0}
+
+
+BOOSTING = FamilyDef(Family.BOOSTING, space, build, defaults, iterative=True, model_format="xgboost")

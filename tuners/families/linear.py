@@ -1,0 +1,44 @@
+"""Linear and logistic regression (seed 002: 'Linear? Linear regression, logistic regression')."""
+
+from __future__ import annotations
+
+from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
+
+from advisor.types import Family
+from tuners.families.base import SEED_000, SEED_003, FamilyDef, pipeline
+from tuners.space import Choice, LogUniform, Param, Space
+
+L1_RATIO = {"l2": 0.0, "l1": 1.0, "elasticnet": 0.5}
+
+
+def space(problem) -> Space:
+    return Space(
+        {
+            "strength": Param(
+                LogUniform(1e-4, 1e2),
+                f"regularisation strength (1/C, or alpha) spans six decades: sampled on a log scale ({SEED_003}); "
+                f"weight decay is a hyperparameter ({SEED_000})",
+            ),
+            "penalty": Param(Choice(("l2", "l1", "elasticnet")), f"L2, L1 or both ({SEED_000}: L1 and L2 weight decay)"),
+        },
+        start={"strength": 1.0, "penalty": "l2"},
+    )
+
+
+def build(config, problem):
+    strength, penalty = config["strength"], config["penalty"]
+    if problem.classes:
+        solver = "lbfgs" if penalty == "l2" else "saga"
+        model = LogisticRegression(C=1.0 / strength, l1_ratio=L1_RATIO[penalty], solver=solver, max_iter=3000)
+    elif penalty == "l2":
+        model = Ridge(alpha=strength)
+    elif penalty == "l1":
+        model = Lasso(alpha=strength, max_iter=5000)
+    else:
+        model = ElasticNet(alpha=strength, l1_ratio=0.5, max_iter=5000)
+    return pipeline(problem, model)
+
+
+LINEAR = FamilyDef(
+    Family.LINEAR, space, build, defaults=lambda problem: {"strength": 1.0, "penalty": "l2"}, iterative=False, model_format="skops"
+)

@@ -1,0 +1,46 @@
+"""Naive Bayes (seed 002: 'Simple? Naive Bayes'), in the variant that fits the columns:
+multinomial over TF-IDF for text, multinomial over one-hot counts for all-categorical tables,
+Gaussian for numeric ones."""
+
+from __future__ import annotations
+
+from sklearn.naive_bayes import GaussianNB, MultinomialNB
+
+from advisor.types import Family
+from tuners.families.base import SEED_003, FamilyDef, pipeline
+from tuners.space import LogUniform, Param, Space
+
+
+def variant(problem) -> str:
+    spec = problem.spec
+    if spec.text:
+        return "multinomial"
+    if spec.categorical and not (spec.numeric or spec.datetime):
+        return "multinomial"
+    return "gaussian"
+
+
+def space(problem) -> Space:
+    if variant(problem) == "multinomial":
+        return Space(
+            {"alpha": Param(LogUniform(1e-3, 10.0), f"additive smoothing across four decades, log scale ({SEED_003})")},
+            start={"alpha": 1.0},
+        )
+    return Space(
+        {"var_smoothing": Param(LogUniform(1e-12, 1e-2), f"variance smoothing across ten decades, log scale ({SEED_003})")},
+        start={"var_smoothing": 1e-9},
+    )
+
+
+def build(config, problem):
+    if variant(problem) == "multinomial":
+        # Counts and TF-IDF are non-negative already; scaling would make them negative.
+        return pipeline(problem, MultinomialNB(alpha=config["alpha"]), scale=False)
+    return pipeline(problem, GaussianNB(var_smoothing=config["var_smoothing"]))
+
+
+def defaults(problem):
+    return {"alpha": 1.0} if variant(problem) == "multinomial" else {"var_smoothing": 1e-9}
+
+
+NAIVE_BAYES = FamilyDef(Family.NAIVE_BAYES, space, build, defaults, iterative=False, model_format="skops")

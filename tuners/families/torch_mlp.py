@@ -1,0 +1,160 @@
+"""A multilayer perceptron in PyTorch behind the scikit-learn estimator interface.
+
+Early stopping watches the validation loss with patience (seed 001: 'don't stop at the first bump
+of valid loss, do so after a few more iterations') and keeps the best weights. Tensors go to the
+device once, and batches are taken by index, not copied batch by batch through a loader.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse
+import torch
+from sklearn.base import BaseEstimator
+from torch import nn
+
+from tuners.families.base import DivergedError
+
+MAX_EPOCHS = 100
+PATIENCE = 10
+INNER_VALIDATION = 0.15
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "tanh": nn.Tanh}
+
+
+def build_network(inputs: int, outputs: int, config: dict) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = inputs
+    for _ in range(int(config["layers"])):
+        layers.append(nn.Linear(width, int(config["units"])))
+        if config["batch_norm"]:
+            layers.append(nn.BatchNorm1d(int(config["units"])))
+        layers.append(ACTIVATIONS[config["activation"]]())
+        if config["dropout"] > 0:
+            layers.append(nn.Dropout(float(config["dropout"])))
+        width = int(config["units"])
+    layers.append(nn.Linear(width, outputs))
+    return nn.Sequential(*layers)
+
+
+def _dense(x) -> np.ndarray:
+    return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
+
+
+class TorchMLP(BaseEstimator):
+    def __init__(self, config: dict | None = None, classes: int = 0, seed: int = 0, max_epochs: int = MAX_EPOCHS,
+                 patience: int = PATIENCE, device: str = "cpu"):
+        self.config = config
+        self.classes = classes
+        self.seed = seed
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.device = device
+
+    def _optimizer(self, parameters):
+        c = self.config
+        if c["optimizer"] == "sgd":
+            return torch.optim.SGD(parameters, lr=c["learning_rate"], momentum=c["momentum"])
+        if c["optimizer"] == "adam":  # betas and epsilon at their defaults (seed 003)
+            return torch.optim.Adam(parameters, lr=c["learning_rate"])
+        return torch.optim.Adagrad(parameters, lr=c["learning_rate"])
+
+    def _scheduler(self, optimizer):
+        decay = self.config["lr_decay"]
+        if decay == "linear":
+            return torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, 0.1, total_iters=self.max_epochs)
+        if decay == "exponential":
+            return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.95)
+        return None
+
+    def _loss(self, network, outputs, target):
+        loss = nn.functional.cross_entropy(outputs, target) if self.classes else nn.functional.mse_loss(outputs[:, 0], target)
+        weights = [p for name, p in network.named_parameters() if name.endswith("weight") and p.dim() > 1]
+        if self.config["l1"] > 0:
+            loss = loss + self.config["l1"] * sum(w.abs().sum() for w in weights)
+        if self.config["l2"] > 0:
+            loss = loss + self.config["l2"] * sum((w * w).sum() for w in weights)
+        return loss
+
+    def fit(self, x, y):
+        torch.manual_seed(self.seed)
+        generator = np.random.default_rng(self.seed)
+        x = _dense(x)
+        y = np.asarray(y)
+        if not self.classes:  # standardise the target so one learning-rate range fits every scale
+            self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
+            y = (y - self.y_mean_) / self.y_std_
+        order = generator.permutation(len(x))
+        cut = max(1, int(len(x) * INNER_VALIDATION)) if len(x) >= 20 else 0
+        valid, train = order[:cut], order[cut:]
+        device = torch.device(self.device)
+        target_type = torch.long if self.classes else torch.float32
+        x_all = torch.as_tensor(x, device=device)  # once, not batch by batch
+        y_all = torch.as_tensor(y, dtype=target_type, device=device)
+        self.inputs_ = x.shape[1]
+        self.network_ = build_network(self.inputs_, self.classes or 1, self.config).to(device)
+        optimizer = self._optimizer(self.network_.parameters())
+        scheduler = self._scheduler(optimizer)
+        batch = int(min(self.config["batch_size"], max(1, len(train))))
+        train_index = torch.as_tensor(train, device=device)
+        best, best_state, waited = math.inf, None, 0
+        self.history_ = []
+        for epoch in range(1, self.max_epochs + 1):
+            self.network_.train()
+            shuffled = train_index[torch.randperm(len(train_index), device=device)]
+            total = 0.0
+            for start in range(0, len(shuffled), batch):
+                rows = shuffled[start:start + batch]
+                if len(rows) < 2 and self.config["batch_norm"]:
+                    continue  # batch norm cannot normalise a single row
+                optimizer.zero_grad()
+                loss = self._loss(self.network_, self.network_(x_all[rows]), y_all[rows])
+                if not torch.isfinite(loss):
+                    raise DivergedError(f"training loss became {loss.item()} at epoch {epoch}")
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(rows)
+            if scheduler is not None:
+                scheduler.step()
+            train_loss = total / max(1, len(train))
+            valid_loss = self._validation_loss(x_all, y_all, valid) if cut else train_loss
+            if not math.isfinite(valid_loss):
+                raise DivergedError(f"validation loss became {valid_loss} at epoch {epoch}")
+            self.history_.append((epoch, train_loss, valid_loss))
+            if valid_loss < best - 1e-7:
+                best, waited = valid_loss, 0
+                best_state = {k: v.detach().clone() for k, v in self.network_.state_dict().items()}
+            else:
+                waited += 1
+                if waited >= self.patience:
+                    break
+        if best_state is not None:
+            self.network_.load_state_dict(best_state)
+        self.best_epoch_ = min(self.history_, key=lambda h: h[2])[0]
+        self.stopped_epoch_ = self.history_[-1][0]
+        return self
+
+    def _validation_loss(self, x_all, y_all, valid) -> float:
+        self.network_.eval()
+        with torch.no_grad():
+            rows = torch.as_tensor(valid, device=x_all.device)
+            outputs = self.network_(x_all[rows])
+            if self.classes:
+                return float(nn.functional.cross_entropy(outputs, y_all[rows]))
+            return float(nn.functional.mse_loss(outputs[:, 0], y_all[rows]))
+
+    def _forward(self, x) -> torch.Tensor:
+        self.network_.eval()
+        device = next(self.network_.parameters()).device
+        with torch.no_grad():
+            return self.network_(torch.as_tensor(_dense(x), device=device)).cpu()
+
+    def predict(self, x):
+        outputs = self._forward(x)
+        if self.classes:
+            return outputs.argmax(dim=1).numpy()
+        return outputs[:, 0].numpy() * self.y_std_ + self.y_mean_
+
+    def predict_proba(self, x):
+        return torch.softmax(self._forward(x), dim=1).numpy()

@@ -1,0 +1,50 @@
+"""Scores by task. Every primary metric is 'higher is better' so searchers always maximise."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics
+
+SILHOUETTE_SAMPLE = 5_000
+
+
+def score(metric: str, model, x, y) -> float:
+    if metric == "silhouette":
+        return silhouette(x, model)
+    predicted = model.predict(x)
+    if metric == "accuracy":
+        return float(metrics.accuracy_score(y, predicted))
+    if metric == "balanced_accuracy":
+        return float(metrics.balanced_accuracy_score(y, predicted))
+    if metric == "r2":
+        return float(metrics.r2_score(y, predicted))
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def silhouette(x, model) -> float:
+    """Silhouette of the model's clusters in its own feature space, on a bounded sample."""
+    features = model[:-1].transform(x)
+    labels = model[-1].predict(features)
+    if len(set(labels)) < 2:
+        return -1.0
+    return float(metrics.silhouette_score(features, labels, sample_size=min(SILHOUETTE_SAMPLE, len(labels)), random_state=0))
+
+
+def report_metrics(metric: str, model, x, y, classes: tuple[str, ...]) -> dict:
+    """The secondary figures the report shows beside the primary score."""
+    result = {metric: score(metric, model, x, y)}
+    if metric == "silhouette":
+        return result
+    predicted = model.predict(x)
+    if classes:
+        result["accuracy"] = float(metrics.accuracy_score(y, predicted))
+        result["balanced_accuracy"] = float(metrics.balanced_accuracy_score(y, predicted))
+        if hasattr(model, "predict_proba"):
+            try:
+                result["log_loss"] = float(metrics.log_loss(y, model.predict_proba(x), labels=np.arange(len(classes))))
+            except (ValueError, AttributeError):
+                pass
+    else:
+        result["r2"] = float(metrics.r2_score(y, predicted))
+        result["rmse"] = float(np.sqrt(metrics.mean_squared_error(y, predicted)))
+    return result

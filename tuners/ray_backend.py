@@ -1,0 +1,264 @@
+"""The Ray Tune backend: the only module that imports Ray. Translates a Space, runs one search
+stage as a Ray Tune experiment stored in the run folder, and collects its trials."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
+
+ONE_MINUS = "one_minus_"
+QUIET_LOGGERS = ("ray", "ray.tune", "ray.air", "ray.train", "ray.data")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialRecord:
+    trial_id: str
+    stage: str
+    config: dict[str, Any]
+    score: float | None
+    status: str  # "completed", "stopped" (by the scheduler) or "failed"
+    error: str | None
+    node_id: str | None
+    seconds: float | None
+    folds_done: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StageRequest:
+    name: str  # also the experiment's folder name under the storage path
+    space: Space
+    points: tuple[dict[str, Any], ...]  # configurations to try first
+    num_samples: int
+    budget_s: float
+    search: str  # "random" or "bayes"
+    iterative: bool
+    folds: int
+    seed: int
+
+
+def to_ray(space: Space) -> dict[str, Any]:
+    """Our vocabulary -> Ray Tune domains. Bounds are inclusive here, so randint's upper bound shifts."""
+    from ray import tune
+
+    converted = {}
+    for name, param in space.params.items():
+        d = param.domain
+        if isinstance(d, LogUniform):
+            converted[name] = tune.loguniform(d.low, d.high)
+        elif isinstance(d, Uniform):
+            converted[name] = tune.uniform(d.low, d.high)
+        elif isinstance(d, OneMinusLogUniform):  # Ray samples 1 - beta on a log scale; decode() turns it back
+            converted[ONE_MINUS + name] = tune.loguniform(1 - d.high, 1 - d.low)
+        elif isinstance(d, IntRange):
+            converted[name] = (tune.lograndint if d.log else tune.randint)(d.low, d.high + 1)
+        elif isinstance(d, PowersOfTwo):
+            converted[name] = tune.choice(list(d.options))
+        elif isinstance(d, Choice):
+            converted[name] = tune.choice(list(d.options))
+        else:
+            raise TypeError(f"no Ray translation for {type(d).__name__}")
+    return converted
+
+
+def encode(config: dict[str, Any], space: Space) -> dict[str, Any]:
+    encoded = {}
+    for name, value in config.items():
+        if isinstance(space.params[name].domain, OneMinusLogUniform):
+            encoded[ONE_MINUS + name] = 1 - value
+        else:
+            encoded[name] = value
+    return encoded
+
+
+def decode(ray_config: dict[str, Any]) -> dict[str, Any]:
+    decoded = {}
+    for name, value in ray_config.items():
+        if name.startswith(ONE_MINUS):
+            decoded[name[len(ONE_MINUS):]] = 1 - value
+        else:
+            decoded[name] = value.item() if hasattr(value, "item") else value
+    return decoded
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None, quiet: bool = True):
+    """Join the cluster at `address`, or start a local Ray for the run and shut it down after."""
+    import ray
+
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")  # experiment state saved often: resume loses little
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    if quiet:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    started_here = not ray.is_initialized()
+    if started_here:
+        kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.ERROR)
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=os.cpu_count(), **kwargs)
+    try:
+        yield ray
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def cluster_resources() -> dict[str, float]:
+    import ray
+
+    return {k: float(v) for k, v in ray.cluster_resources().items() if k in ("CPU", "GPU")} | {
+        "nodes": float(len([n for n in ray.nodes() if n.get("Alive")]))
+    }
+
+
+def run_stage(
+    request: StageRequest,
+    trainable: Callable,
+    data: dict[str, Any],
+    storage: Path,
+    resources: dict[str, float],
+    slots: int,
+    on_event: Callable[[str, dict], None] | None = None,
+) -> list[TrialRecord]:
+    """Run (or resume, when its experiment folder exists) one search stage; return its trials."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    storage = storage.resolve()
+    experiment = storage / request.name
+    # Data goes through Ray's object store once, not pickled into every trial.
+    wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
+    callbacks = [_ProgressCallback(request.name, on_event)] if on_event else []
+    if tune.Tuner.can_restore(str(experiment)):
+        tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
+    else:
+        points = [encode(p, request.space) for p in request.points]
+        if request.search == "bayes":
+            from ray.tune.search.optuna import OptunaSearch
+
+            searcher = OptunaSearch(points_to_evaluate=points or None, seed=request.seed)
+        else:
+            searcher = BasicVariantGenerator(points_to_evaluate=points or None, random_state=request.seed)
+        scheduler = (
+            ASHAScheduler(time_attr="training_iteration", max_t=max(1, request.folds), grace_period=1, reduction_factor=3)
+            if request.iterative and request.folds > 1
+            else FIFOScheduler()
+        )
+        tuner = tune.Tuner(
+            wrapped,
+            param_space=to_ray(request.space),
+            tune_config=tune.TuneConfig(
+                metric="score",
+                mode="max",
+                search_alg=searcher,
+                scheduler=scheduler,
+                num_samples=request.num_samples,
+                time_budget_s=max(1.0, request.budget_s),
+                max_concurrent_trials=max(1, slots),  # no pile of queued trials when the budget ends
+                reuse_actors=True,  # a new actor per trial costs about 1 s on 2 cores
+            ),
+            run_config=tune.RunConfig(
+                name=request.name,
+                storage_path=str(storage),
+                verbose=0,
+                callbacks=callbacks,
+                failure_config=tune.FailureConfig(max_failures=0),
+            ),
+        )
+    grid = tuner.fit()
+    return [record for record in (_record(result, request.name) for result in grid) if record is not None]
+
+
+def _record(result, stage: str) -> TrialRecord | None:
+    metrics = result.metrics or {}
+    if result.config is None or (not metrics and result.error is None):
+        return None  # queued but never started before the budget ran out
+    score = metrics.get("score")
+    if result.error is not None:
+        status, error = "failed", _error_text(result.error)
+    else:
+        status, error = ("completed" if metrics.get("done_all_folds") else "stopped"), None
+    return TrialRecord(
+        trial_id=str(metrics.get("trial_id") or Path(str(result.path)).name),
+        stage=stage,
+        config=decode(result.config),
+        score=None if score is None or not math.isfinite(score) else float(score),
+        status=status,
+        error=error,
+        node_id=metrics.get("node_id"),
+        seconds=metrics.get("time_total_s"),
+        folds_done=int(metrics.get("folds_done", 0)),
+    )
+
+
+def _error_text(error: BaseException) -> str:
+    cause = getattr(error, "cause", None) or error
+    text = f"{type(cause).__name__}: {cause}"
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1][:500] if lines else type(cause).__name__
+
+
+class _ProgressCallback:
+    """Forwards trial events to the caller's progress display (no Ray types leak out)."""
+
+    def __new__(cls, stage: str, on_event: Callable[[str, dict], None]):
+        from ray.tune import Callback
+
+        class Forwarder(Callback):
+            def on_trial_result(self, iteration, trials, trial, result, **info):
+                on_event("result", {"stage": stage, "score": result.get("score"), "trials": _counts(trials)})
+
+            def on_trial_complete(self, iteration, trials, trial, **info):
+                on_event("complete", {"stage": stage, "trials": _counts(trials)})
+
+            def on_trial_error(self, iteration, trials, trial, **info):
+                on_event("error", {"stage": stage, "trials": _counts(trials)})
+
+        return Forwarder()
+
+
+def _counts(trials) -> dict[str, int]:
+    counts = {"running": 0, "done": 0, "failed": 0}
+    for trial in trials:
+        if trial.status == "RUNNING":
+            counts["running"] += 1
+        elif trial.status == "TERMINATED":
+            counts["done"] += 1
+        elif trial.status == "ERROR":
+            counts["failed"] += 1
+    return counts
+
+
+def evaluate_in_trial(evaluate: Callable[..., None], threads: int) -> Callable:
+    """A Ray function trainable around `evaluate(config, report, **data)`, with thread pools capped."""
+
+    def trainable(ray_config: dict, **data: Any) -> None:
+        import sys
+
+        import ray
+        from ray import tune
+        from threadpoolctl import threadpool_limits
+
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+        node = ray.get_runtime_context().get_node_id()
+        started = time.perf_counter()
+
+        def report(metrics: dict) -> None:
+            tune.report({**metrics, "node_id": node, "trial_seconds": time.perf_counter() - started})
+
+        with threadpool_limits(threads):
+            evaluate(decode(ray_config), report, **data)
+
+    return trainable

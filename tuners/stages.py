@@ -1,0 +1,139 @@
+"""The search plan, independent of the backend: random sampling first (seed 003: 'try randomly
+sampling instead of grid searching'), then coarse to fine around the best of it; or one Bayesian
+stage. Then the best configuration is refitted on all training rows and scored once on the test
+split, beside the family's default configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from advisor.types import Family
+from tuners import ray_backend
+from tuners.data import Problem
+from tuners.export import save_model
+from tuners.families import FAMILIES
+from tuners.families.base import DivergedError
+from tuners.metrics import report_metrics, score
+from tuners.space import Space, coarse_to_fine
+
+COARSE_SHARE = 0.6  # of the budget (or of --trials) spent on the random stage
+FINE_TOP_SHARE = 0.25  # the best quarter of the random stage (at least 3) sets the fine ranges
+UNBOUNDED_TRIALS = 100_000  # with no --trials the time budget is what stops a stage
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneSettings:
+    budget_s: float
+    trials: int | None
+    search: str  # random or bayes
+    cpus_per_trial: float
+    gpus_per_trial: float
+    address: str | None
+    seed: int
+
+
+class TuningFailed(RuntimeError):
+    """No trial finished: nothing to recommend a configuration from."""
+
+
+def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Problem, family: str) -> None:
+    """Score one configuration on every validation fold, reporting the running mean after each."""
+    definition = FAMILIES[Family(family)]
+    scores = []
+    for fold, (train, valid) in enumerate(problem.splits, start=1):
+        y_train = None if problem.y_train is None else problem.y_train[train]
+        y_valid = None if problem.y_train is None else problem.y_train[valid]
+        model = definition.build(config, problem).fit(problem.x_train.iloc[train], y_train)
+        value = score(problem.metric, model, problem.x_train.iloc[valid], y_valid)
+        if not math.isfinite(value):
+            raise DivergedError(f"validation {problem.metric} is {value} on fold {fold}")
+        scores.append(value)
+        extra = {"best_iteration": model[-1].best_iteration_} if hasattr(model[-1], "best_iteration_") else {}
+        if hasattr(model[-1], "stopped_epoch_"):
+            extra = {"stopped_epoch": model[-1].stopped_epoch_, "best_epoch": model[-1].best_epoch_}
+        last = fold == len(problem.splits)
+        if definition.iterative or last:  # per-fold reports feed ASHA; each costs Tune bookkeeping
+            report({"score": sum(scores) / len(scores), "folds_done": fold, "done_all_folds": last, **extra})
+
+
+def search(problem: Problem, family: Family, settings: TuneSettings, storage: Path,
+           on_event: Callable[[str, dict], None] | None = None) -> tuple[Space, list[ray_backend.TrialRecord], list[str]]:
+    """Run the stages (resuming any that a stopped run left), return the space and every trial."""
+    definition = FAMILIES[family]
+    space = definition.space(problem)
+    started = time.monotonic()
+    stages = ["bayes"] if settings.search == "bayes" else ["random", "fine"]
+    trainable = ray_backend.evaluate_in_trial(evaluate, threads=max(1, int(settings.cpus_per_trial)))
+    resources = {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial}
+    records: list[ray_backend.TrialRecord] = []
+    with ray_backend.ray_session(settings.address):
+        cluster = ray_backend.cluster_resources()
+        slots = max(1, int(cluster.get("CPU", 1) // max(settings.cpus_per_trial, 1e-9)))
+        for index, stage in enumerate(stages):
+            saved = storage / f"{stage}.trials.json"
+            if saved.exists():  # finished before the run was stopped: keep, never re-run
+                records += [ray_backend.TrialRecord(**r) for r in json.loads(saved.read_text(encoding="utf-8"))]
+                continue
+            stage_space, points = space, (space.start,)
+            if stage == "fine":
+                stage_space, points = _fine_space(space, records), ()
+            left = settings.budget_s - (time.monotonic() - started)
+            share = COARSE_SHARE if stage == "random" else 1.0
+            request = ray_backend.StageRequest(
+                name=stage, space=stage_space, points=points,
+                num_samples=_stage_trials(settings.trials, stage, len(stages)),
+                budget_s=max(1.0, left * share), search="bayes" if stage == "bayes" else "random",
+                iterative=definition.iterative, folds=len(problem.splits), seed=settings.seed + index,
+            )
+            found = ray_backend.run_stage(request, trainable, {"problem": problem, "family": family.value}, storage,
+                                          resources, slots, on_event)
+            saved.write_text(json.dumps([dataclasses.asdict(r) for r in found]), encoding="utf-8")
+            records += found
+    return space, records, stages
+
+
+def _stage_trials(trials: int | None, stage: str, stages: int) -> int:
+    if trials is None:
+        return UNBOUNDED_TRIALS
+    if stages == 1:
+        return trials
+    coarse = max(1, math.ceil(trials * COARSE_SHARE))
+    return coarse if stage == "random" else max(1, trials - coarse)
+
+
+def _fine_space(space: Space, records: list[ray_backend.TrialRecord]) -> Space:
+    done = sorted((r for r in records if r.status == "completed" and r.score is not None), key=lambda r: -r.score)
+    top = done[: max(3, math.ceil(len(done) * FINE_TOP_SHARE))]
+    return coarse_to_fine(space, [r.config for r in top])
+
+
+def best_trial(records: list[ray_backend.TrialRecord]) -> ray_backend.TrialRecord:
+    done = [r for r in records if r.status == "completed" and r.score is not None]
+    if not done:
+        errors = "; ".join(sorted({r.error for r in records if r.error})[:2]) or "the budget ended before any trial finished"
+        raise TuningFailed(f"no trial finished ({errors}). Give a larger --budget or check the data.")
+    return max(done, key=lambda r: r.score)
+
+
+def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: Path, settings: TuneSettings) -> dict:
+    """Refit `config` on all training rows, score it once on the test split, beside the defaults; export it."""
+    definition = FAMILIES[family]
+    y_train = problem.y_train
+    model = definition.build(config, problem).fit(problem.x_train, y_train)
+    tested = report_metrics(problem.metric, model, problem.x_test, problem.y_test, problem.classes)
+    baseline_config = definition.defaults(problem)
+    baseline = definition.build(baseline_config, problem).fit(problem.x_train, y_train)
+    baseline_tested = report_metrics(problem.metric, baseline, problem.x_test, problem.y_test, problem.classes)
+    manifest = {
+        "family": family.value, "format": definition.model_format, "task": problem.task.value,
+        "classes": list(problem.classes), "metric": problem.metric, "config": config,
+        "spec": {k: list(v) for k, v in dataclasses.asdict(problem.spec).items()},
+        "test_metrics": tested, "seed": settings.seed,
+    }
+    save_model(model, manifest, model_dir)
+    return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested}
