@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sys
 import traceback
@@ -38,6 +39,10 @@ def _run_guarded(action):
         return action()
     except InputError as error:
         _fail(EXIT_INPUT, str(error))
+    except RuntimeError as error:
+        if type(error).__name__ != "TuningFailed":
+            raise
+        _fail(EXIT_INTERNAL, f"tuning failed: {error}")
     except KeyboardInterrupt:
         _fail(130, "interrupted")
     except MemoryError:
@@ -56,6 +61,21 @@ def main() -> None:
     """Which model, with which hyperparameters, and why."""
 
 
+def parse_budget(text: str) -> float:
+    """'90s', '5m', '1h' or a plain number of seconds -> seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
+    if not match or float(match.group(1)) <= 0:
+        raise click.BadParameter(f"{text!r} is not a duration; write it like 90s, 5m or 1h.")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+class Budget(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value, param, ctx):
+        return value if isinstance(value, float) else parse_budget(str(value))
+
+
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--target", metavar="COL", help="Target column (default: one named target, label, class or y).")
@@ -63,25 +83,79 @@ def main() -> None:
 @click.option("--no-tune", is_flag=True, help="Stop after the decision.")
 @click.option("--out", type=click.Path(path_type=Path), help="Run folder to create (default: ./advisor-runs/NAME-TIME).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object on stdout.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for sampling.")
-def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool, seed: int) -> None:
-    """Profile DATA, pick a model family by explained rules, and write a report.
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for splits, sampling and models.")
+@click.option("--budget", type=Budget(), default="60s", show_default=True, help="Wall time for tuning: 90s, 5m, 1h.")
+@click.option("--trials", type=click.IntRange(min=1), help="Stop after this many trials (default: when the budget ends).")
+@click.option("--search", type=click.Choice(["random", "bayes"]), default="random", show_default=True,
+              help="random: random sampling then coarse to fine; bayes: Optuna's Bayesian sampler.")
+@click.option("--cpus-per-trial", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+@click.option("--gpus-per-trial", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+              help="Fractions share a GPU between trials.")
+@click.option("--address", metavar="ADDR", help="Join a running Ray cluster (default: a local Ray for this run).")
+def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
+              seed: int, budget: float, trials: int | None, search: str, cpus_per_trial: float, gpus_per_trial: float,
+              address: str | None) -> None:
+    """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
     DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
     with one subfolder per class.
     """
-    from advisor.pipeline import RecommendOptions, recommend as run_recommend
+    from advisor.pipeline import RecommendOptions
 
     options = RecommendOptions(
-        data=data,
-        target=target,
-        family=Family(family) if family else None,
-        tune=not no_tune,
-        out=out,
-        seed=seed,
+        data=data, target=target, family=Family(family) if family else None, tune=not no_tune, out=out, seed=seed,
         command=shlex.join(["advisor", *sys.argv[1:]]) if sys.argv[1:2] == ["recommend"] else "",
+        budget_s=budget, trials=trials, search=search, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
+        address=address,
     )
-    result = _run_guarded(lambda: run_recommend(options, progress=lambda m: _echo_err(f"advisor: {m}")))
+    _run_and_print(options, as_json, resume=False)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object on stdout.")
+def resume(run_dir: Path, as_json: bool) -> None:
+    """Continue a stopped run in RUN_DIR: finished trials are kept and not run again."""
+    from advisor.pipeline import resume_options
+
+    options = _run_guarded(lambda: resume_options(run_dir))
+    _run_and_print(options, as_json, resume=True)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="CSV file to write (default: stdout).")
+def predict(run_dir: Path, data: Path, out: Path | None) -> None:
+    """Predict DATA with the model exported in RUN_DIR/model."""
+    from advisor.predict import predict as run_predict
+
+    predictions = _run_guarded(lambda: run_predict(run_dir, data))
+    if out is None:
+        click.echo(predictions.to_csv(index=False), nl=False)
+    else:
+        _run_guarded(lambda: _write_csv(predictions, out, data))
+        _echo_err(f"advisor: wrote {len(predictions):,} predictions to {out}")
+
+
+def _write_csv(frame, out: Path, data: Path) -> None:
+    if out.resolve() == data.resolve():
+        raise InputError(f"--out {out}: that is the input data. Choose another file.")
+    try:
+        frame.to_csv(out, index=False)
+    except OSError as error:
+        raise InputError(f"--out {out}: cannot write ({error.strerror or error}).") from None
+
+
+def _run_and_print(options, as_json: bool, resume: bool) -> None:
+    from advisor.pipeline import recommend as run_recommend
+    from advisor.progress import TuningProgress
+
+    def action():
+        with TuningProgress(enabled=not as_json, budget_s=options.budget_s) as display:
+            return run_recommend(options, progress=display.message, on_tune_event=display.event, resume=resume)
+
+    result = _run_guarded(action)
     if as_json:
         click.echo(json.dumps(result, allow_nan=False))
     else:
@@ -124,7 +198,19 @@ def _summary(result: dict) -> str:
     lines.append("Ranking:")
     for entry in result["ranking"]:
         lines.append(f"  {entry['family']:<12} {entry['score']:>6g}  " + (entry["reasons"][0] if entry["reasons"] else ""))
+    if result.get("best"):
+        best, baseline = result["best"], result["baseline"]
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in best["config"].items())
+        lines.append(f"Tuned: {len(result['trials'])} trials in {result['wall_s']:g} s; best {best['metric']} "
+                     f"{best['validation_score']:.4f} in validation")
+        lines.append(f"Test {best['metric']}: {best['test_score']:.4f} tuned vs {baseline['test_score']:.4f} with default parameters")
+        lines.append(f"Best configuration: {shown}")
+        lines.append(f"Model: {result['model']['path']} (advisor predict {result['run_dir']} NEW.csv)")
     for note in result["notes"]:
         lines.append(f"Note: {note}")
     lines.append(f"Report: {Path(result['run_dir']) / 'report.html'}")
     return "\n".join(lines)
+
+
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

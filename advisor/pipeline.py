@@ -1,4 +1,4 @@
-"""The one place that wires the stages: load -> profile -> rules -> (tune) -> report."""
+"""The one place that wires the stages: load -> profile -> rules -> tune -> report."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from typing import Any, Callable
 from advisor import __version__
 from advisor.errors import InputError
 from advisor.loading import load
-from advisor.profiling import profile as profile_dataset
+from advisor.profiling import drop_missing_targets, profile as profile_dataset
 from advisor.types import Family, to_jsonable
 from reports import write_report
 from rules import RULES, Decision, decide
 
 DEFAULT_RUNS_FOLDER = "advisor-runs"
+RUN_OPTIONS = "run.json"  # what `advisor resume` reads to continue a run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,38 +32,88 @@ class RecommendOptions:
     out: Path | None = None
     seed: int = 0
     command: str = ""
+    budget_s: float = 60.0
+    trials: int | None = None
+    search: str = "random"
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    address: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values.update(data=str(Path(self.data).resolve()), out=str(self.out) if self.out else None,
+                      family=self.family.value if self.family else None)
+        return values
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> "RecommendOptions":
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in values.items() if k in names}
+        values.update(data=Path(values["data"]), out=Path(values["out"]) if values.get("out") else None,
+                      family=Family(values["family"]) if values.get("family") else None)
+        return cls(**values)
 
 
-def recommend(options: RecommendOptions, progress: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
-    """Run the pipeline and write the run folder; return the result (the JSON contract)."""
-    run_dir = prepare_run_dir(options.out, options.data)
+Progress = Callable[[str], None]
+TuneEvents = Callable[[str, dict], None]
+
+
+def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on_tune_event: TuneEvents | None = None,
+              resume: bool = False) -> dict[str, Any]:
+    """Run the pipeline into a run folder; return the result (the JSON contract)."""
+    run_dir = options.out if resume else prepare_run_dir(options.out, options.data)
+    options = dataclasses.replace(options, out=run_dir)
     timings: dict[str, float] = {}
-
     started = time.perf_counter()
+
     progress(f"loading {options.data}")
     dataset = load(options.data, options.target)
     timings["load_s"] = time.perf_counter() - started
 
     progress(f"profiling {len(dataset.frame):,} rows and probing linearity")
-    started = time.perf_counter()
+    clock = time.perf_counter()
     profile = profile_dataset(dataset, seed=options.seed)
-    timings["profile_s"] = time.perf_counter() - started
+    timings["profile_s"] = time.perf_counter() - clock
 
-    started = time.perf_counter()
+    clock = time.perf_counter()
     decision = decide(profile, RULES, override=options.family)
-    timings["rules_s"] = time.perf_counter() - started
+    timings["rules_s"] = time.perf_counter() - clock
 
     notes = list(profile.notes) + list(decision.notes)
+    outcome = None
     if options.tune:
-        notes.append("tuning is not part of this version yet: the decision is reported untuned")
-    result = build_result(profile, decision, run_dir, options, timings, notes)
+        outcome = _tune(dataset, profile, decision, options, run_dir, progress, on_tune_event, notes)
+        if outcome is not None:
+            timings["tune_s"] = outcome.wall_s
+    result = build_result(profile, decision, run_dir, options, timings, notes, outcome)
     progress(f"writing {run_dir}")
     write_run(result, run_dir)
     return result
 
 
-def build_result(profile, decision: Decision, run_dir: Path, options: RecommendOptions, timings, notes) -> dict[str, Any]:
-    return {
+def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
+          on_event: TuneEvents | None, notes: list[str]):
+    import tuners  # Ray and the model libraries load only when tuning
+
+    if not tuners.tunable(decision.family):
+        notes.append(f"tuning the {decision.family.value} family is not available yet: the decision is reported untuned")
+        return None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomically(run_dir / RUN_OPTIONS, json.dumps(options.to_json(), indent=2))
+    settings = tuners.TuneSettings(
+        budget_s=options.budget_s, trials=options.trials, search=options.search, cpus_per_trial=options.cpus_per_trial,
+        gpus_per_trial=options.gpus_per_trial, address=options.address, seed=options.seed,
+    )
+    progress(f"tuning {decision.family.value} with Ray Tune ({options.search} search, budget {options.budget_s:g} s)")
+    clean, _ = drop_missing_targets(dataset)
+    outcome = tuners.tune(clean.frame, profile, decision.family, settings, run_dir, on_event)
+    clean.frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
+    return outcome
+
+
+def build_result(profile, decision: Decision, run_dir: Path, options: RecommendOptions, timings, notes,
+                 outcome=None) -> dict[str, Any]:
+    result = {
         "family": decision.family.value,
         "chosen_by": decision.chosen_by,
         "ranking": [
@@ -78,13 +129,14 @@ def build_result(profile, decision: Decision, run_dir: Path, options: RecommendO
                 "source": t.source,
                 "effects": list(t.effects),
                 "checks": [
-                    {"fact": c.fact, "op": c.op.value, "expected": to_jsonable(c.expected), "actual": to_jsonable(c.actual), "passed": c.passed}
+                    {"fact": c.fact, "op": c.op.value, "expected": to_jsonable(c.expected),
+                     "actual": to_jsonable(c.actual), "passed": c.passed}
                     for c in t.checks
                 ],
             }
             for t in decision.trace
         ],
-        "tuned": False,
+        "tuned": outcome is not None,
         "notes": notes,
         "run_dir": str(run_dir),
         "command": options.command,
@@ -93,6 +145,19 @@ def build_result(profile, decision: Decision, run_dir: Path, options: RecommendO
         "advisor_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    if outcome is not None:
+        tuning = to_jsonable(outcome)
+        tuning.pop("test_rows")
+        result.update(
+            best=tuning.pop("best"),
+            trials=tuning.pop("trials"),
+            budget_s=tuning["budget_s"],
+            wall_s=tuning["wall_s"],
+            baseline=tuning.pop("baseline"),
+            model=tuning.pop("model"),
+            tuning=tuning,
+        )
+    return result
 
 
 def prepare_run_dir(out: Path | None, data: Path) -> Path:
@@ -112,6 +177,23 @@ def prepare_run_dir(out: Path | None, data: Path) -> Path:
     if out.resolve() == data.resolve():
         raise InputError(f"--out {out}: that is the data itself. Choose another folder.")
     return out
+
+
+def resume_options(run_dir: Path) -> RecommendOptions:
+    """The options a stopped run was started with, to continue it in place."""
+    if (run_dir / "result.json").exists():
+        raise InputError(f"{run_dir}: this run already finished (result.json is there). Nothing to resume.")
+    try:
+        values = json.loads((run_dir / RUN_OPTIONS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{run_dir}: no {RUN_OPTIONS} here, so no tuning run to resume. "
+                         "Give a run folder that 'advisor recommend' was tuning in.") from None
+    except (OSError, ValueError) as error:
+        raise InputError(f"{run_dir / RUN_OPTIONS}: unreadable ({error}).") from None
+    options = RecommendOptions.from_json(values)
+    if not options.data.exists():
+        raise InputError(f"{run_dir}: the run's data {options.data} is gone. Put it back to resume.")
+    return dataclasses.replace(options, out=run_dir)
 
 
 def write_run(result: dict[str, Any], run_dir: Path) -> None:

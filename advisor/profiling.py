@@ -19,7 +19,7 @@ BALANCE_CLASSES_SHOWN = 20
 
 
 def profile(dataset: Dataset, seed: int = 0) -> Profile:
-    dataset, dropped = _drop_missing_targets(dataset)
+    dataset, dropped = drop_missing_targets(dataset)
     frame = dataset.frame
     if dataset.target is not None and frame.shape[1] < 2 and dataset.images is None:
         raise InputError(f"{dataset.source}: only the target column {dataset.target!r}; add feature columns to learn from.")
@@ -70,7 +70,8 @@ def profile(dataset: Dataset, seed: int = 0) -> Profile:
     )
 
 
-def _drop_missing_targets(dataset: Dataset) -> tuple[Dataset, int]:
+def drop_missing_targets(dataset: Dataset) -> tuple[Dataset, int]:
+    """The rows that can be learned from: those with a (finite) target value. Idempotent."""
     if dataset.target is None:
         return dataset, 0
     target = dataset.frame[dataset.target]

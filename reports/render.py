@@ -24,6 +24,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["number"] = format_number
+    environment.filters["best_first"] = lambda trials: sorted(
+        (t for t in trials if t.get("score") is not None), key=lambda t: -t["score"]
+    )
     environment.filters["percent"] = lambda value: "n/a" if value is None else f"{value:.1%}"
     return environment
 

@@ -116,7 +116,7 @@ RULES = check_rules(
             when=all_of(modality_is(Modality.TEXT), CLASSIFICATION, Condition("samples", Op.LE, NAIVE_BAYES_MAX_DOCUMENTS)),
             effects=(boost(Family.NAIVE_BAYES, 50),),
             reason=(
-                "{samples} documents of free text, at most {NAIVE_BAYES_MAX_DOCUMENTS}: naive Bayes is the tree's "
+                "{samples:,} documents of free text, at most {NAIVE_BAYES_MAX_DOCUMENTS:,}: naive Bayes is the tree's "
                 "simple model and led on small text corpora."
             ),
             source=f"{TREE}: 'Simple? Naive Bayes'; {MEASURED} (NB ahead at 200 and 2,000 documents)",
@@ -126,7 +126,7 @@ RULES = check_rules(
             when=all_of(modality_is(Modality.TEXT), Condition("samples", Op.GT, NAIVE_BAYES_MAX_DOCUMENTS)),
             effects=(boost(Family.LINEAR, 45),),
             reason=(
-                "{samples} documents, more than {NAIVE_BAYES_MAX_DOCUMENTS}: naive Bayes only ties a linear model "
+                "{samples:,} documents, more than {NAIVE_BAYES_MAX_DOCUMENTS:,}: naive Bayes only ties a linear model "
                 "on corpora this size, and the linear model has more to tune."
             ),
             source=f"{MEASURED} (NB ties logistic regression at 12,808 documents)",
@@ -142,7 +142,7 @@ RULES = check_rules(
             id="little-data-boosting",
             when=all_of(LABELLED, modality_is(Modality.TABULAR), Condition("samples", Op.LT, LOTS_OF_DATA_SAMPLES)),
             effects=(boost(Family.BOOSTING, 30),),
-            reason="{samples} rows is little data for deep learning (under {LOTS_OF_DATA_SAMPLES}): the tree says boosting.",
+            reason="{samples:,} rows is little data for deep learning (under {LOTS_OF_DATA_SAMPLES:,}): the tree says boosting.",
             source=f"{TREE}: 'Little data? Boosting'; {MEASURED} (boosting ahead of MLPs on 1,000-5,000-row tables)",
         ),
         Rule(
@@ -155,7 +155,7 @@ RULES = check_rules(
             ),
             effects=(boost(Family.MLP, 45),),
             reason=(
-                "{samples} rows (at least {LOTS_OF_DATA_SAMPLES}) and non-linear: lots of data in a complex "
+                "{samples:,} rows (at least {LOTS_OF_DATA_SAMPLES:,}) and non-linear: lots of data in a complex "
                 "situation is where the tree turns to deep learning, and for a table that is an MLP."
             ),
             source=f"{TREE}: 'Lots of data, complex situation? Deep learning ... Other? MLP'",

@@ -76,7 +76,7 @@ def test_the_trace_lists_every_rule_with_the_values_it_looked_at():
     assert "0.97" in probe.reason and "0.96" in probe.reason
     little = next(t for t in decision.trace if t.rule == "little-data-boosting")
     assert {c.fact: c.actual for c in little.checks}["samples"] == 1000
-    assert "1000 rows" in little.reason
+    assert "1,000 rows" in little.reason
     unfired = next(t for t in decision.trace if t.rule == "unlabelled-kmeans")
     assert not unfired.fired and unfired.checks[0].passed is False
     assert all(t.source for t in decision.trace)

@@ -12,6 +12,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import ray
+from ray import tune
+from ray.tune import Callback
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.search.basic_variant import BasicVariantGenerator
+
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
 
 ONE_MINUS = "one_minus_"
@@ -46,8 +52,6 @@ class StageRequest:
 
 def to_ray(space: Space) -> dict[str, Any]:
     """Our vocabulary -> Ray Tune domains. Bounds are inclusive here, so randint's upper bound shifts."""
-    from ray import tune
-
     converted = {}
     for name, param in space.params.items():
         d = param.domain
@@ -91,8 +95,6 @@ def decode(ray_config: dict[str, Any]) -> dict[str, Any]:
 @contextlib.contextmanager
 def ray_session(address: str | None, quiet: bool = True):
     """Join the cluster at `address`, or start a local Ray for the run and shut it down after."""
-    import ray
-
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")  # experiment state saved often: resume loses little
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
@@ -114,8 +116,6 @@ def ray_session(address: str | None, quiet: bool = True):
 
 
 def cluster_resources() -> dict[str, float]:
-    import ray
-
     return {k: float(v) for k, v in ray.cluster_resources().items() if k in ("CPU", "GPU")} | {
         "nodes": float(len([n for n in ray.nodes() if n.get("Alive")]))
     }
@@ -131,22 +131,20 @@ def run_stage(
     on_event: Callable[[str, dict], None] | None = None,
 ) -> list[TrialRecord]:
     """Run (or resume, when its experiment folder exists) one search stage; return its trials."""
-    from ray import tune
-    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-    from ray.tune.search.basic_variant import BasicVariantGenerator
-
     storage = storage.resolve()
     experiment = storage / request.name
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
-    callbacks = [_ProgressCallback(request.name, on_event)] if on_event else []
+    callbacks = [_ProgressCallback(request.name, on_event)]
     if tune.Tuner.can_restore(str(experiment)):
         tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
     else:
         points = [encode(p, request.space) for p in request.points]
         if request.search == "bayes":
+            import optuna
             from ray.tune.search.optuna import OptunaSearch
 
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
             searcher = OptunaSearch(points_to_evaluate=points or None, seed=request.seed)
         else:
             searcher = BasicVariantGenerator(points_to_evaluate=points or None, random_state=request.seed)
@@ -209,23 +207,31 @@ def _error_text(error: BaseException) -> str:
     return lines[-1][:500] if lines else type(cause).__name__
 
 
-class _ProgressCallback:
-    """Forwards trial events to the caller's progress display (no Ray types leak out)."""
+class _ProgressCallback(Callback):
+    """Forwards trial events to the caller's progress display (no Ray types leak out).
 
-    def __new__(cls, stage: str, on_event: Callable[[str, dict], None]):
-        from ray.tune import Callback
+    Ray stores callbacks with the experiment; the display itself is not stored, so a resumed run
+    gets its own."""
 
-        class Forwarder(Callback):
-            def on_trial_result(self, iteration, trials, trial, result, **info):
-                on_event("result", {"stage": stage, "score": result.get("score"), "trials": _counts(trials)})
+    def __init__(self, stage: str, on_event: Callable[[str, dict], None] | None):
+        self.stage = stage
+        self.on_event = on_event
 
-            def on_trial_complete(self, iteration, trials, trial, **info):
-                on_event("complete", {"stage": stage, "trials": _counts(trials)})
+    def __getstate__(self) -> dict:
+        return {"stage": self.stage, "on_event": None}
 
-            def on_trial_error(self, iteration, trials, trial, **info):
-                on_event("error", {"stage": stage, "trials": _counts(trials)})
+    def _send(self, kind: str, trials, score=None) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, {"stage": self.stage, "score": score, "trials": _counts(trials)})
 
-        return Forwarder()
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self._send("result", trials, result.get("score"))
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self._send("complete", trials)
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self._send("error", trials)
 
 
 def _counts(trials) -> dict[str, int]:
@@ -246,8 +252,6 @@ def evaluate_in_trial(evaluate: Callable[..., None], threads: int) -> Callable:
     def trainable(ray_config: dict, **data: Any) -> None:
         import sys
 
-        import ray
-        from ray import tune
         from threadpoolctl import threadpool_limits
 
         if "torch" in sys.modules:

@@ -1,0 +1,144 @@
+"""Tuning with a real local Ray: end to end through the CLI, failed and diverged trials, a run killed
+mid-way and resumed, and predictions from the exported model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from advisor.cli import parse_budget
+from advisor.loading import load
+from advisor.profiling import profile
+from advisor.types import Family
+from tuners import ray_backend
+from tuners.data import prepare
+from tuners.families.base import DivergedError
+from tuners.families.mlp import space as mlp_space
+from tuners.stages import evaluate
+
+
+def test_budget_durations():
+    assert parse_budget("90s") == 90 and parse_budget("5m") == 300 and parse_budget("1h") == 3600
+    assert parse_budget("45") == 45
+
+
+def test_tuned_run_reports_trials_and_its_model_reproduces_the_test_score(examples_dir, run_cli, tmp_path):
+    out = tmp_path / "wine-run"
+    result = run_cli("recommend", examples_dir / "wine.csv", "--trials", "6", "--budget", "300s", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["tuned"] is True and payload["family"] == "linear"
+    assert payload["budget_s"] == 300 and 0 < payload["wall_s"] < 300
+    assert {"config", "metric", "validation_score", "test_score"} <= set(payload["best"])
+    assert len(payload["trials"]) == 6
+    assert {t["stage"] for t in payload["trials"]} == {"random", "fine"}
+    for trial in payload["trials"]:
+        assert {"config", "score", "status", "node_id", "seconds"} <= set(trial)
+        assert trial["status"] == "completed" and trial["node_id"] and trial["seconds"] > 0
+    assert payload["trials"][0]["config"] == {"strength": 1.0, "penalty": "l2"}  # the seeds' start comes first
+    assert payload["best"]["validation_score"] == max(t["score"] for t in payload["trials"])
+    assert payload["tuning"]["validation"] == "5-fold cross-validation"
+    assert "log-uniform" in payload["tuning"]["space"]["strength"]["domain"]
+
+    predicted = run_cli("predict", out, out / "test_split.csv", "--out", tmp_path / "predictions.csv")
+    assert predicted.exit_code == 0, predicted.stderr
+    truth = pd.read_csv(out / "test_split.csv")["target"].astype(str)
+    guesses = pd.read_csv(tmp_path / "predictions.csv")["prediction"].astype(str)
+    assert (guesses == truth).mean() == pytest.approx(payload["best"]["test_score"])
+
+
+def test_predict_checks_the_columns(examples_dir, run_cli, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("recommend", examples_dir / "diabetes.csv", "--trials", "2", "--out", out).exit_code == 0
+    frame = pd.read_csv(out / "test_split.csv").drop(columns=["bmi", "s1"])
+    frame.to_csv(tmp_path / "missing.csv", index=False)
+    result = run_cli("predict", out, tmp_path / "missing.csv")
+    assert result.exit_code == 2
+    assert "2 column(s) the model was trained on are missing: 'bmi', 's1'" in result.stderr
+    ok = run_cli("predict", out, out / "test_split.csv")
+    assert ok.exit_code == 0 and ok.stdout.splitlines()[0] == "prediction"
+
+
+def test_failed_and_diverged_trials_do_not_stop_the_run(examples_dir, tmp_path):
+    dataset = load(examples_dir / "diabetes.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    space = mlp_space(problem)
+    good = dict(space.start, batch_size=16)
+    diverging = dict(space.start, learning_rate=1.0, momentum=0.999, layers=3, units=256, batch_size=8)
+    raising = dict(space.start, activation="no-such-activation")
+    request = ray_backend.StageRequest(
+        name="random", space=space, points=(diverging, raising, good), num_samples=3, budget_s=120,
+        search="random", iterative=True, folds=len(problem.splits), seed=0,
+    )
+    trainable = ray_backend.evaluate_in_trial(evaluate, threads=1)
+    with ray_backend.ray_session(None):
+        records = ray_backend.run_stage(request, trainable, {"problem": problem, "family": Family.MLP.value},
+                                        tmp_path, {"cpu": 1, "gpu": 0}, slots=2)
+    by_activation = {(r.config["activation"], r.config["learning_rate"]): r for r in records}
+    assert len(records) == 3
+    diverged = by_activation[("relu", 1.0)]
+    assert diverged.status == "failed" and "DivergedError" in diverged.error and "inf" in diverged.error
+    raised = by_activation[("no-such-activation", space.start["learning_rate"])]
+    assert raised.status == "failed" and "KeyError" in raised.error
+    finished = by_activation[("relu", space.start["learning_rate"])]
+    assert finished.status == "completed" and finished.score > 0.2
+
+
+def test_the_mlp_raises_when_its_loss_diverges(examples_dir):
+    dataset = load(examples_dir / "diabetes.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    from tuners.families.mlp import build
+
+    config = dict(mlp_space(problem).start, learning_rate=1.0, momentum=0.999, layers=3, units=256, batch_size=8)
+    with pytest.raises(DivergedError, match="loss became"):
+        build(config, problem).fit(problem.x_train, problem.y_train)
+
+
+def _finished_trials(experiment: Path) -> dict[str, float]:
+    """Trials whose every fold is recorded in their own result file: trial id -> score."""
+    finished = {}
+    for result_file in experiment.glob("*/result.json"):
+        lines = [json.loads(line) for line in result_file.read_text().splitlines() if line.strip()]
+        if lines and lines[-1].get("done_all_folds"):
+            finished[lines[-1]["trial_id"]] = lines[-1]["score"]
+    return finished
+
+
+def test_a_killed_run_resumes_without_losing_or_rerunning_finished_trials(examples_dir, tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "advisor", "recommend", str(examples_dir / "breast_cancer.csv"), "--family", "mlp",
+               "--trials", "10", "--budget", "600s", "--out", str(out), "--json"]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    experiment = out / "tuning" / "random"
+    try:
+        deadline = time.monotonic() + 240
+        while len(_finished_trials(experiment)) < 2:
+            assert process.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no trial finished in time"
+            time.sleep(0.5)
+        before = _finished_trials(experiment)
+        time.sleep(2.5)  # let Ray's experiment state (saved every second) catch up
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert not (out / "result.json").exists()
+
+    done = subprocess.run([sys.executable, "-m", "advisor", "resume", str(out), "--json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    trials = {t["trial_id"]: t for t in result["trials"]}
+    assert len(trials) == len(result["trials"]) == 10  # none lost, none run twice
+    for trial_id, score in before.items():
+        assert trials[trial_id]["score"] == pytest.approx(score)
+        assert trials[trial_id]["status"] == "completed"
+    assert (out / "model" / "manifest.json").exists()
