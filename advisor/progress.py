@@ -58,7 +58,7 @@ class TuningProgress:
     def line(self) -> str:
         done = sum(c["done"] for c in self.counts.values())
         failed = sum(c["failed"] for c in self.counts.values())
-        running = sum(c["running"] for c in self.counts.values())
+        running = list(self.counts.values())[-1]["running"] if self.counts else 0  # only the current stage runs
         elapsed = time.monotonic() - (self.started or time.monotonic())
         left = max(0.0, self.budget_s - elapsed)
         best = "n/a" if self.best is None else f"{self.best:.4f}"

@@ -44,7 +44,10 @@ def test_tuned_run_reports_trials_and_its_model_reproduces_the_test_score(exampl
         assert {"config", "score", "status", "node_id", "seconds"} <= set(trial)
         assert trial["status"] == "completed" and trial["node_id"] and trial["seconds"] > 0
     assert payload["trials"][0]["config"] == {"strength": 1.0, "penalty": "l2"}  # the seeds' start comes first
-    assert payload["best"]["validation_score"] == max(t["score"] for t in payload["trials"])
+    scores = {t["trial_id"]: t["score"] for t in payload["trials"]}
+    assert payload["best"]["validation_score"] == scores[payload["best"]["trial_id"]]
+    assert payload["best"]["best_validation_score"] == max(scores.values())
+    assert payload["best"]["chosen_because"]
     assert payload["tuning"]["validation"] == "5-fold cross-validation"
     assert "log-uniform" in payload["tuning"]["space"]["strength"]["domain"]
 
@@ -142,3 +145,27 @@ def test_a_killed_run_resumes_without_losing_or_rerunning_finished_trials(exampl
         assert trials[trial_id]["score"] == pytest.approx(score)
         assert trials[trial_id]["status"] == "completed"
     assert (out / "model" / "manifest.json").exists()
+
+
+def _record(trial_id: str, config: dict, score: float, sem: float | None) -> ray_backend.TrialRecord:
+    return ray_backend.TrialRecord(trial_id, "random", config, score, "completed", None, "node", 1.0, 5, sem)
+
+
+def test_the_start_is_kept_when_the_search_cannot_beat_it_beyond_noise():
+    from tuners.stages import best_trial
+
+    start = {"strength": 1.0, "penalty": "l2"}
+    records = [_record("a", start, 0.979, 0.01), _record("b", {"strength": 40.0, "penalty": "l2"}, 0.986, 0.01),
+               _record("c", {"strength": 0.1, "penalty": "l1"}, 0.95, 0.01)]
+    kept, why = best_trial(records, start)
+    assert kept.trial_id == "a" and "one-standard-error" in why
+    records[1] = _record("b", {"strength": 40.0, "penalty": "l2"}, 0.995, 0.01)
+    best, why = best_trial(records, start)
+    assert best.trial_id == "b" and why == "the highest validation score"
+
+
+def test_asking_for_gpus_on_a_cluster_without_any_fails_fast(examples_dir, run_cli, tmp_path):
+    started = time.monotonic()
+    result = run_cli("recommend", examples_dir / "iris.csv", "--gpus-per-trial", "0.5", "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "the Ray cluster has 0 GPU(s)" in result.stderr
+    assert time.monotonic() - started < 60

@@ -52,7 +52,7 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
     storage = run_dir / "tuning"
     storage.mkdir(parents=True, exist_ok=True)
     space, records, stages = search(problem, family, settings, storage, on_event)
-    best = best_trial(records)
+    best, chosen_because = best_trial(records, space.start)
     finished = finish(problem, family, best.config, run_dir / "model", settings)
     test_score = finished["test"][problem.metric]
     return TuneOutcome(
@@ -65,7 +65,8 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
         space={name: {"domain": p.domain.describe(), "why": p.why} for name, p in space.params.items()},
         start=space.start,
         best={"config": best.config, "metric": problem.metric, "validation_score": best.score,
-              "test_score": test_score, "trial_id": best.trial_id},
+              "test_score": test_score, "trial_id": best.trial_id, "chosen_because": chosen_because,
+              "best_validation_score": max(r.score for r in records if r.status == "completed" and r.score is not None)},
         test_metrics=finished["test"],
         baseline={"config": finished["baseline_config"], "test_score": finished["baseline_test"][problem.metric],
                   "test_metrics": finished["baseline_test"]},

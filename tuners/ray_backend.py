@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -35,6 +36,7 @@ class TrialRecord:
     node_id: str | None
     seconds: float | None
     folds_done: int
+    score_sem: float | None = None  # standard error of the mean over the validation folds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +138,7 @@ def run_stage(
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
     callbacks = [_ProgressCallback(request.name, on_event)]
-    if tune.Tuner.can_restore(str(experiment)):
+    if _restorable(experiment):
         tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
     else:
         points = [encode(p, request.space) for p in request.points]
@@ -178,6 +180,17 @@ def run_stage(
     return [record for record in (_record(result, request.name) for result in grid) if record is not None]
 
 
+def _restorable(experiment: Path) -> bool:
+    """A stage stopped after Ray saved its first experiment state can be resumed. One stopped
+    before that has no trial that could have finished: it starts again from nothing."""
+    if not experiment.exists():
+        return False
+    if tune.Tuner.can_restore(str(experiment)) and any(experiment.glob("experiment_state-*.json")):
+        return True
+    shutil.rmtree(experiment)
+    return False
+
+
 def _record(result, stage: str) -> TrialRecord | None:
     metrics = result.metrics or {}
     if result.config is None or (not metrics and result.error is None):
@@ -197,6 +210,7 @@ def _record(result, stage: str) -> TrialRecord | None:
         node_id=metrics.get("node_id"),
         seconds=metrics.get("time_total_s"),
         folds_done=int(metrics.get("folds_done", 0)),
+        score_sem=metrics.get("score_sem"),
     )
 
 

@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
+from advisor.errors import InputError
 from advisor.types import Family
 from tuners import ray_backend
 from tuners.data import Problem
@@ -58,7 +61,8 @@ def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Pr
             extra = {"stopped_epoch": model[-1].stopped_epoch_, "best_epoch": model[-1].best_epoch_}
         last = fold == len(problem.splits)
         if definition.iterative or last:  # per-fold reports feed ASHA; each costs Tune bookkeeping
-            report({"score": sum(scores) / len(scores), "folds_done": fold, "done_all_folds": last, **extra})
+            sem = float(np.std(scores, ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None
+            report({"score": float(np.mean(scores)), "score_sem": sem, "folds_done": fold, "done_all_folds": last, **extra})
 
 
 def search(problem: Problem, family: Family, settings: TuneSettings, storage: Path,
@@ -73,6 +77,7 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
     records: list[ray_backend.TrialRecord] = []
     with ray_backend.ray_session(settings.address):
         cluster = ray_backend.cluster_resources()
+        _check_resources(settings, cluster)
         slots = max(1, int(cluster.get("CPU", 1) // max(settings.cpus_per_trial, 1e-9)))
         for index, stage in enumerate(stages):
             saved = storage / f"{stage}.trials.json"
@@ -97,6 +102,16 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
     return space, records, stages
 
 
+def _check_resources(settings: TuneSettings, cluster: dict[str, float]) -> None:
+    """Fail at once, rather than leave trials waiting forever for resources the cluster lacks."""
+    if settings.gpus_per_trial > cluster.get("GPU", 0):
+        raise InputError(f"--gpus-per-trial {settings.gpus_per_trial:g}, but the Ray cluster has "
+                         f"{cluster.get('GPU', 0):g} GPU(s). Drop the option or give an --address with GPUs.")
+    if settings.cpus_per_trial > cluster.get("CPU", 0):
+        raise InputError(f"--cpus-per-trial {settings.cpus_per_trial:g}, but the Ray cluster has "
+                         f"{cluster.get('CPU', 0):g} CPU(s). Ask for fewer.")
+
+
 def _stage_trials(trials: int | None, stage: str, stages: int) -> int:
     if trials is None:
         return UNBOUNDED_TRIALS
@@ -112,12 +127,29 @@ def _fine_space(space: Space, records: list[ray_backend.TrialRecord]) -> Space:
     return coarse_to_fine(space, [r.config for r in top])
 
 
-def best_trial(records: list[ray_backend.TrialRecord]) -> ray_backend.TrialRecord:
+def best_trial(records: list[ray_backend.TrialRecord], start: dict[str, Any]) -> tuple[ray_backend.TrialRecord, str]:
+    """The trial to refit, and why. The highest validation score wins, unless the seeds' starting
+    point scored within one standard error of it: then the search found nothing the folds can tell
+    apart from the start, and the start is kept (the one-standard-error rule, Hastie, Tibshirani and
+    Friedman, The Elements of Statistical Learning, 7.10)."""
     done = [r for r in records if r.status == "completed" and r.score is not None]
     if not done:
         errors = "; ".join(sorted({r.error for r in records if r.error})[:2]) or "the budget ended before any trial finished"
         raise TuningFailed(f"no trial finished ({errors}). Give a larger --budget or check the data.")
-    return max(done, key=lambda r: r.score)
+    best = max(done, key=lambda r: r.score)
+    starts = [r for r in done if _same_config(r.config, start)]
+    if best.score_sem and starts and starts[0] is not best and starts[0].score >= best.score - best.score_sem:
+        kept = starts[0]
+        return kept, (f"the starting point scored {kept.score:.4f}, within one standard error ({best.score_sem:.4f}) "
+                      f"of the best trial's {best.score:.4f}: kept by the one-standard-error rule")
+    return best, "the highest validation score"
+
+
+def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal up to float round trips (Ray stores momentum as 1 - beta)."""
+    if a.keys() != b.keys():
+        return False
+    return all(math.isclose(a[k], b[k], rel_tol=1e-9) if isinstance(b[k], float) else a[k] == b[k] for k in b)
 
 
 def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: Path, settings: TuneSettings) -> dict:

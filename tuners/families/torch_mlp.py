@@ -44,7 +44,7 @@ def _dense(x) -> np.ndarray:
 
 class TorchMLP(BaseEstimator):
     def __init__(self, config: dict | None = None, classes: int = 0, seed: int = 0, max_epochs: int = MAX_EPOCHS,
-                 patience: int = PATIENCE, device: str = "cpu"):
+                 patience: int = PATIENCE, device: str | None = None):
         self.config = config
         self.classes = classes
         self.seed = seed
@@ -88,7 +88,8 @@ class TorchMLP(BaseEstimator):
         order = generator.permutation(len(x))
         cut = max(1, int(len(x) * INNER_VALIDATION)) if len(x) >= 20 else 0
         valid, train = order[:cut], order[cut:]
-        device = torch.device(self.device)
+        # A trial given a GPU by Ray sees it as cuda:0; one given none has CUDA_VISIBLE_DEVICES empty.
+        device = torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         target_type = torch.long if self.classes else torch.float32
         x_all = torch.as_tensor(x, device=device)  # once, not batch by batch
         y_all = torch.as_tensor(y, dtype=target_type, device=device)
