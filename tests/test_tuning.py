@@ -169,3 +169,13 @@ def test_asking_for_gpus_on_a_cluster_without_any_fails_fast(examples_dir, run_c
     result = run_cli("recommend", examples_dir / "iris.csv", "--gpus-per-trial", "0.5", "--out", tmp_path / "run")
     assert result.exit_code == 2 and "the Ray cluster has 0 GPU(s)" in result.stderr
     assert time.monotonic() - started < 60
+
+
+def test_bayesian_search_through_optuna(examples_dir, run_cli, tmp_path):
+    result = run_cli("recommend", examples_dir / "iris.csv", "--search", "bayes", "--trials", "4", "--out", tmp_path / "run",
+                     "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["tuning"]["search"] == "bayes" and payload["tuning"]["stages"] == ["bayes"]
+    assert len(payload["trials"]) == 4 and {t["stage"] for t in payload["trials"]} == {"bayes"}
+    assert payload["trials"][0]["config"] == {"strength": 1.0, "penalty": "l2"}
