@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from advisor import __version__
-from advisor.errors import InputError
+from advisor.errors import InputError, RunFailed
 from advisor.types import Family
 
 EXIT_INPUT = 2
@@ -39,10 +39,8 @@ def _run_guarded(action):
         return action()
     except InputError as error:
         _fail(EXIT_INPUT, str(error))
-    except RuntimeError as error:
-        if type(error).__name__ != "TuningFailed":
-            raise
-        _fail(EXIT_INTERNAL, f"tuning failed: {error}")
+    except RunFailed as error:
+        _fail(EXIT_INTERNAL, str(error))
     except KeyboardInterrupt:
         _fail(130, "interrupted")
     except MemoryError:

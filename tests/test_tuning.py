@@ -179,3 +179,11 @@ def test_bayesian_search_through_optuna(examples_dir, run_cli, tmp_path):
     assert payload["tuning"]["search"] == "bayes" and payload["tuning"]["stages"] == ["bayes"]
     assert len(payload["trials"]) == 4 and {t["stage"] for t in payload["trials"]} == {"bayes"}
     assert payload["trials"][0]["config"] == {"strength": 1.0, "penalty": "l2"}
+
+
+def test_a_budget_too_small_for_any_trial_says_what_to_do(examples_dir, run_cli, tmp_path):
+    result = run_cli("recommend", examples_dir / "breast_cancer.csv", "--family", "mlp", "--budget", "1s",
+                     "--out", tmp_path / "run")
+    assert result.exit_code == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert "no trial finished" in error and "--budget" in error and "Traceback" not in result.stderr

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from advisor.errors import InputError
+from advisor.errors import InputError, RunFailed
 from advisor.types import Family
 from tuners import ray_backend
 from tuners.data import Problem
@@ -40,7 +40,7 @@ class TuneSettings:
     seed: int
 
 
-class TuningFailed(RuntimeError):
+class TuningFailed(RunFailed):
     """No trial finished: nothing to recommend a configuration from."""
 
 
@@ -135,7 +135,7 @@ def best_trial(records: list[ray_backend.TrialRecord], start: dict[str, Any]) ->
     done = [r for r in records if r.status == "completed" and r.score is not None]
     if not done:
         errors = "; ".join(sorted({r.error for r in records if r.error})[:2]) or "the budget ended before any trial finished"
-        raise TuningFailed(f"no trial finished ({errors}). Give a larger --budget or check the data.")
+        raise TuningFailed(f"tuning failed: no trial finished ({errors}). Give a larger --budget or check the data.")
     best = max(done, key=lambda r: r.score)
     starts = [r for r in done if _same_config(r.config, start)]
     if best.score_sem and starts and starts[0] is not best and starts[0].score >= best.score - best.score_sem:
