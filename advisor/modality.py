@@ -73,9 +73,15 @@ def detect_image_folder(dataset: Dataset, columns: tuple[ColumnProfile, ...]) ->
     return Detection(Modality.IMAGE, reason, image_shape=(height, width, channels))
 
 
+def pixel_columns(columns: tuple[ColumnProfile, ...], target: str | None) -> list[str]:
+    """Numeric feature columns named like pixels (pixel0, pixel_0_0, px12, 0, ...), in file order."""
+    return [c.name for c in columns
+            if c.name != target and c.kind == ColumnKind.NUMERIC and PIXEL_NAME.match(str(c.name).strip())]
+
+
 def detect_pixel_columns(dataset: Dataset, columns: tuple[ColumnProfile, ...]) -> Detection | None:
     features = _features(dataset, columns)
-    pixels = [c.name for c in features if c.kind == ColumnKind.NUMERIC and PIXEL_NAME.match(str(c.name).strip())]
+    pixels = pixel_columns(columns, dataset.target)
     if not features or len(pixels) < PIXEL_NAME_SHARE * len(features):
         return None
     shape = _square_image_shape(len(pixels))

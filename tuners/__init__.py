@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from advisor.types import Family, Profile
+from advisor.errors import InputError
+from advisor.types import Family, Modality, Profile
 from tuners.data import prepare
 from tuners.families import FAMILIES
 from tuners.stages import TuneSettings, TuningFailed, best_trial, finish, search
@@ -48,7 +49,12 @@ def tunable(family: Family) -> bool:
 def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSettings, run_dir: Path,
          on_event: Callable[[str, dict], None] | None = None) -> TuneOutcome:
     started = time.monotonic()
-    problem = prepare(frame, profile, settings.seed)
+    if family == Family.CNN and profile.modality != Modality.IMAGE:
+        raise InputError(f"the cnn family needs images; this data is {profile.modality.value}. Choose another --family.")
+    if profile.format == "image_folder" and family != Family.CNN:
+        raise InputError(f"an image folder trains only the cnn family, not {family.value}. Use --family cnn, "
+                         "or a pixel CSV for flat models.")
+    problem = prepare(frame, profile, settings.seed, images=family == Family.CNN)
     storage = run_dir / "tuning"
     storage.mkdir(parents=True, exist_ok=True)
     space, records, stages = search(problem, family, settings, storage, on_event)

@@ -11,6 +11,8 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from advisor.features import FeatureSpec, feature_frame
+from advisor.loading.images import read_images
+from advisor.modality import pixel_columns
 from advisor.types import Profile, Task
 
 TEST_FRACTION = 0.2
@@ -18,8 +20,11 @@ TEST_FRACTION = 0.2
 CV_MAX_ROWS = 20_000
 CV_FOLDS = 5
 VALIDATION_FRACTION = 0.2
-# Balanced accuracy replaces accuracy when the rarest class is below this share.
-IMBALANCED_MINORITY = 0.2
+# Images from folders are shrunk to at most this side before training on the CPU.
+IMAGE_MAX_SIDE = 64
+# Balanced accuracy replaces accuracy when the rarest class has less than this share of an even
+# split (with 10 classes: under 5% of rows; with 2: under 25%).
+IMBALANCED_SHARE_OF_EVEN = 0.5
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -37,6 +42,7 @@ class Problem:
     splits: tuple[tuple[np.ndarray, np.ndarray], ...]  # (train, validation) row indices into x_train
     seed: int
     test_rows: np.ndarray  # positions of the test rows in the frame given to prepare()
+    image: dict | None = None  # for images: {"shape": [c, h, w], "scale", "pixel_columns"}; x is then an array
 
     @property
     def n_outputs(self) -> int:
@@ -47,9 +53,15 @@ class Problem:
         return f"{len(self.splits)}-fold cross-validation" if len(self.splits) > 1 else "one validation split"
 
 
-def prepare(frame: pd.DataFrame, profile: Profile, seed: int) -> Problem:
-    spec = FeatureSpec.from_profiles(profile.column_profiles, profile.target)
-    x = feature_frame(frame, spec)
+def prepare(frame: pd.DataFrame, profile: Profile, seed: int, images: bool = False) -> Problem:
+    """`images`: give the model image arrays (for a CNN) instead of a table of feature columns."""
+    image = None
+    if images:
+        spec = FeatureSpec()
+        x, image = image_arrays(frame, profile)
+    else:
+        spec = FeatureSpec.from_profiles(profile.column_profiles, profile.target)
+        x = feature_frame(frame, spec)
     y, classes = encode_target(frame, profile)
     stratify = y if profile.task.is_classification and _can_stratify(y, TEST_FRACTION) else None
     indices = np.arange(len(x))
@@ -61,14 +73,35 @@ def prepare(frame: pd.DataFrame, profile: Profile, seed: int) -> Problem:
         spec=spec,
         classes=classes,
         metric=_metric(profile),
-        x_train=x.iloc[train].reset_index(drop=True),
+        x_train=take(x, train),
         y_train=y_train,
-        x_test=x.iloc[test].reset_index(drop=True),
+        x_test=take(x, test),
         y_test=None if y is None else y[test],
         splits=_splits(len(train), y_train, profile.task, seed),
         seed=seed,
         test_rows=test,
+        image=image,
     )
+
+
+def take(x, rows: np.ndarray):
+    """Rows of a feature frame or of an image array."""
+    return x.iloc[rows].reset_index(drop=True) if isinstance(x, pd.DataFrame) else x[rows]
+
+
+def image_arrays(frame: pd.DataFrame, profile: Profile) -> tuple[np.ndarray, dict]:
+    """Images as float32 (n, channels, height, width) in [0, 1], from an image folder's files or a pixel CSV."""
+    height, width, channels = profile.image_shape
+    if "path" in frame.columns and profile.format == "image_folder":
+        height, width = min(height, IMAGE_MAX_SIDE), min(width, IMAGE_MAX_SIDE)
+        pixels = read_images(frame["path"].tolist(), (height, width, channels)).astype(np.float32)
+        scale, columns = 255.0, None
+    else:
+        columns = pixel_columns(profile.column_profiles, profile.target)
+        pixels = frame[columns].to_numpy(dtype=np.float32, na_value=0.0).reshape(len(frame), height, width, channels)
+        scale = float(max(1.0, np.nanmax(pixels)))  # 16 for scikit-learn's digits, 255 for MNIST
+    arrays = np.ascontiguousarray((pixels / scale).transpose(0, 3, 1, 2))
+    return arrays, {"shape": [channels, height, width], "scale": scale, "pixel_columns": columns}
 
 
 def encode_target(frame: pd.DataFrame, profile: Profile) -> tuple[np.ndarray | None, tuple[str, ...]]:
@@ -87,7 +120,8 @@ def _metric(profile: Profile) -> str:
         return "silhouette"
     if profile.task == Task.REGRESSION:
         return "r2"
-    imbalanced = profile.minority_fraction is not None and profile.minority_fraction < IMBALANCED_MINORITY
+    even = 1.0 / max(profile.classes, 2)
+    imbalanced = profile.minority_fraction is not None and profile.minority_fraction < IMBALANCED_SHARE_OF_EVEN * even
     return "balanced_accuracy" if imbalanced else "accuracy"
 
 

@@ -39,8 +39,9 @@ def save_model(model, manifest: dict[str, Any], folder: Path) -> None:
     elif fmt == "torch":
         state = {k: v.detach().cpu().numpy() for k, v in estimator.network_.state_dict().items()}
         np.savez(folder / "weights.npz", **state)
-        manifest = dict(manifest, network={"inputs": estimator.inputs_, "classes": estimator.classes,
-                                           "y_mean": getattr(estimator, "y_mean_", 0.0), "y_std": getattr(estimator, "y_std_", 1.0)})
+        manifest = dict(manifest, network={"architecture": estimator.architecture, "input_shape": list(estimator.input_shape_),
+                                           "classes": estimator.classes, "y_mean": getattr(estimator, "y_mean_", 0.0),
+                                           "y_std": getattr(estimator, "y_std_", 1.0)})
     else:
         raise ValueError(f"unknown model format {fmt!r}")
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -102,13 +103,13 @@ def _load_skops(path: Path):
 def _load_torch(folder: Path, manifest: dict[str, Any]):
     import torch
 
-    from tuners.families.torch_mlp import TorchMLP, build_network
+    from tuners.families.torch_net import TorchNet, build_network
 
-    network_info = manifest["network"]
-    estimator = TorchMLP(manifest["config"], classes=network_info["classes"])
-    estimator.network_ = build_network(network_info["inputs"], network_info["classes"] or 1, manifest["config"])
+    info = manifest["network"]
+    estimator = TorchNet(manifest["config"], classes=info["classes"], architecture=info["architecture"])
+    estimator.network_ = build_network(info["architecture"], info["input_shape"], info["classes"] or 1, manifest["config"])
     with np.load(folder / "weights.npz", allow_pickle=False) as arrays:
         estimator.network_.load_state_dict({k: torch.as_tensor(arrays[k]) for k in arrays.files})
-    estimator.inputs_ = network_info["inputs"]
-    estimator.y_mean_, estimator.y_std_ = network_info["y_mean"], network_info["y_std"]
+    estimator.input_shape_ = tuple(info["input_shape"])
+    estimator.y_mean_, estimator.y_std_ = info["y_mean"], info["y_std"]
     return estimator

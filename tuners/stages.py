@@ -17,7 +17,7 @@ import numpy as np
 from advisor.errors import InputError, RunFailed
 from advisor.types import Family
 from tuners import ray_backend
-from tuners.data import Problem
+from tuners.data import Problem, take
 from tuners.export import save_model
 from tuners.families import FAMILIES
 from tuners.families.base import DivergedError
@@ -51,8 +51,8 @@ def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Pr
     for fold, (train, valid) in enumerate(problem.splits, start=1):
         y_train = None if problem.y_train is None else problem.y_train[train]
         y_valid = None if problem.y_train is None else problem.y_train[valid]
-        model = definition.build(config, problem).fit(problem.x_train.iloc[train], y_train)
-        value = score(problem.metric, model, problem.x_train.iloc[valid], y_valid)
+        model = definition.build(config, problem).fit(take(problem.x_train, train), y_train)
+        value = score(problem.metric, model, take(problem.x_train, valid), y_valid)
         if not math.isfinite(value):
             raise DivergedError(f"validation {problem.metric} is {value} on fold {fold}")
         scores.append(value)
@@ -165,7 +165,7 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
         "family": family.value, "format": definition.model_format, "task": problem.task.value,
         "classes": list(problem.classes), "metric": problem.metric, "config": config,
         "spec": {k: list(v) for k, v in dataclasses.asdict(problem.spec).items()},
-        "test_metrics": tested, "seed": settings.seed,
+        "test_metrics": tested, "seed": settings.seed, "image": problem.image,
     }
     save_model(model, manifest, model_dir)
     return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested}

@@ -60,3 +60,19 @@ def _sample(frame: pd.DataFrame, seed: int) -> ImageSample:
         distinct_shapes=len(shapes),
         unreadable=unreadable,
     )
+
+
+def read_images(paths, shape: tuple[int, int, int]) -> np.ndarray:
+    """Decode every image, resized to (height, width) and converted to `channels` (1 or 3): uint8 (n, h, w, c).
+    An unreadable file is an error here: training and prediction need every row."""
+    height, width, channels = shape
+    mode = "L" if channels == 1 else "RGB"
+    images = np.empty((len(paths), height, width, channels), dtype=np.uint8)
+    for index, path in enumerate(paths):
+        try:
+            with Image.open(path) as image:
+                resized = image.convert(mode).resize((width, height))
+                images[index] = np.asarray(resized, dtype=np.uint8).reshape(height, width, channels)
+        except (UnidentifiedImageError, OSError, ValueError) as error:
+            raise InputError(f"{path}: cannot decode this image ({error}). Remove or replace it.") from None
+    return images

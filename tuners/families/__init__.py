@@ -5,12 +5,13 @@ from __future__ import annotations
 from advisor.types import Family
 from tuners.families.base import FamilyDef
 from tuners.families.boosting import BOOSTING
+from tuners.families.cnn import CNN
 from tuners.families.kmeans import KMEANS
 from tuners.families.linear import LINEAR
 from tuners.families.mlp import MLP
 from tuners.families.naive_bayes import NAIVE_BAYES
 
-FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS)}
+FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS, CNN)}
 
 
 def family_def(family: Family) -> FamilyDef:

@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any, Callable
 
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from advisor.features import preprocessor
 from advisor.types import Family
@@ -31,6 +32,11 @@ class FamilyDef:
     defaults: Callable[[Problem], dict[str, Any]]
     iterative: bool  # trains in epochs/rounds: early stopping inside, ASHA on top
     model_format: str  # how the fitted model is exported: skops, xgboost or torch
+
+
+def array_pipeline(model) -> Pipeline:
+    """Arrays (images) need no column preprocessing: an identity step keeps one model layout for export."""
+    return Pipeline([("features", FunctionTransformer()), ("model", model)])
 
 
 def pipeline(problem: Problem, model, scale: bool = True, one_hot: bool = True) -> Pipeline:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from advisor.features import preprocessor
 from advisor.types import Family
 from tuners.families.base import SEED_000, SEED_001, SEED_002, SEED_003, FamilyDef, pipeline
@@ -12,6 +14,8 @@ WIDTH_SAMPLE_ROWS = 1_000
 
 def input_width(problem) -> int:
     """Features after preprocessing (one-hot and TF-IDF widen the table), measured on a sample."""
+    if problem.image is not None:
+        return int(np.prod(problem.image["shape"]))
     sample = problem.x_train.iloc[:WIDTH_SAMPLE_ROWS]
     return int(preprocessor(problem.spec).fit_transform(sample).shape[1])
 
@@ -53,9 +57,9 @@ def space(problem) -> Space:
 
 
 def build(config, problem):
-    from tuners.families.torch_mlp import TorchMLP  # torch loads only in trials that need it
+    from tuners.families.torch_net import TorchNet  # torch loads only in trials that need it
 
-    return pipeline(problem, TorchMLP(dict(config), classes=len(problem.classes), seed=problem.seed))
+    return pipeline(problem, TorchNet(dict(config), classes=len(problem.classes), seed=problem.seed))
 
 
 def defaults(problem):
