@@ -14,7 +14,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from advisor.types import ColumnKind, ColumnProfile
 
@@ -69,13 +69,10 @@ def feature_frame(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     return pd.DataFrame(data, index=range(len(frame)))
 
 
-def preprocessor(spec: FeatureSpec, scale: bool = True, one_hot: bool = True, text_features: int = TEXT_FEATURES) -> ColumnTransformer:
+def preprocessor(spec: FeatureSpec, scale: bool = True, text_features: int = TEXT_FEATURES) -> ColumnTransformer:
     """Impute (+ scale) numbers, encode categories, TF-IDF each text column. Fit it inside the folds."""
     numeric_steps = [SimpleImputer(strategy="median", keep_empty_features=True)] + ([StandardScaler()] if scale else [])
-    if one_hot:
-        categorical = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_CATEGORIES)
-    else:
-        categorical = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    categorical = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_CATEGORIES)
     parts = []
     if spec.numeric or spec.datetime:
         parts.append(("numeric", make_pipeline(*numeric_steps), list(spec.numeric + spec.datetime)))

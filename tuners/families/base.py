@@ -39,6 +39,6 @@ def array_pipeline(model) -> Pipeline:
     return Pipeline([("features", FunctionTransformer()), ("model", model)])
 
 
-def pipeline(problem: Problem, model, scale: bool = True, one_hot: bool = True) -> Pipeline:
+def pipeline(problem: Problem, model, scale: bool = True) -> Pipeline:
     """Preprocessing (fitted inside each fold) followed by the model."""
-    return Pipeline([("features", preprocessor(problem.spec, scale=scale, one_hot=one_hot)), ("model", model)])
+    return Pipeline([("features", preprocessor(problem.spec, scale=scale)), ("model", model)])
