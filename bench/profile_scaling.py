@@ -10,18 +10,16 @@ interpreter start-up and imports are included) and, side by side, the peer: a pl
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, machine_line, run_advisor, timed  # noqa: E402
 NUMERIC, CATEGORICAL = 45, 4
 
 
@@ -41,15 +39,6 @@ def make_csv(path: Path, rows: int, seed: int = 0) -> None:
             frame.to_csv(handle, index=False, header=start == 0, float_format="%.6g")
 
 
-def timed(command: list[str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
-    return elapsed, done.stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -63,10 +52,7 @@ def main() -> None:
         if not path.exists():
             make_csv(path, rows)
         with tempfile.TemporaryDirectory() as runs:
-            advisor_s, stdout = timed(
-                [sys.executable, "-m", "advisor", "recommend", str(path), "--no-tune", "--json", "--out", f"{runs}/run"]
-            )
-        result = json.loads(stdout)
+            result, advisor_s = run_advisor("recommend", str(path), "--no-tune", "--out", f"{runs}/run")
         pandas_s, _ = timed([sys.executable, "-c", f"import pandas; pandas.read_csv({str(path)!r})"])
         timings = result["timings"]
         lines.append(
@@ -77,8 +63,7 @@ def main() -> None:
     header = [
         "# Profile + decision time against rows",
         "",
-        f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
-        f"pandas {pd.__version__}, numpy {np.__version__}. Date: {time.strftime('%Y-%m-%d')}.",
+        machine_line(pandas=pd.__version__, numpy=np.__version__),
         f"Command: `python bench/profile_scaling.py --rows {' '.join(str(r) for r in args.rows)}`",
         "",
         "50 columns (45 numeric, 4 categorical, 1 binary target). `advisor s` is the whole "

@@ -11,17 +11,13 @@ bench/results/tuning_quality.md.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import ROOT, machine_line, run_advisor, trial_counts  # noqa: E402
 from examples.make_examples import sklearn_csv  # noqa: E402
 
 
@@ -38,21 +34,14 @@ def main() -> None:
         for spec in args.datasets:
             name, _, family = spec.partition(":")
             path = sklearn_csv(name, Path(scratch))
-            command = [sys.executable, "-m", "advisor", "recommend", str(path), "--budget", args.budget, "--json",
-                       "--out", f"{scratch}/{name}-{family or 'rules'}-run"] + (["--family", family] if family else [])
-            started = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-            wall = time.perf_counter() - started
-            if done.returncode != 0:
-                raise SystemExit(f"{name} failed:\n{done.stderr}")
-            r = json.loads(done.stdout)
+            r, wall = run_advisor("recommend", str(path), "--budget", args.budget,
+                                  "--out", f"{scratch}/{name}-{family or 'rules'}-run", *(["--family", family] if family else []))
             best, baseline = r["best"], r["baseline"]
-            statuses = {s: sum(1 for t in r["trials"] if t["status"] == s) for s in ("completed", "stopped", "failed")}
             kept = "yes" if "one-standard-error" in best.get("chosen_because", "") else "no"
             rows.append(
                 f"| {name} | {r['family']}{' (--family)' if family else ''} | {best['metric']} | {best['test_score']:.4f} | {baseline['test_score']:.4f} | "
                 f"{best['test_score'] - baseline['test_score']:+.4f} | {best['validation_score']:.4f} | {kept} | "
-                f"{len(r['trials'])} ({statuses['completed']}/{statuses['stopped']}/{statuses['failed']}) | "
+                f"{trial_counts(r)} | "
                 f"{r['tuning']['validation']} | {wall:.0f} |"
             )
             print(rows[-1], flush=True)
@@ -61,9 +50,7 @@ def main() -> None:
     lines = [
         "# Tuned against default parameters",
         "",
-        f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
-        f"ray {ray.__version__}, scikit-learn {sklearn.__version__}, pandas {pandas.__version__}. "
-        f"Date: {time.strftime('%Y-%m-%d')}.",
+        machine_line(ray=ray.__version__, **{"scikit-learn": sklearn.__version__}, pandas=pandas.__version__),
         f"Command: `python bench/tuning_quality.py --budget {args.budget}`",
         "",
         "Each row is one `advisor recommend FILE --budget B --json` process; seed 0; 20% of rows held out as the "
