@@ -19,7 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 from advisor.features import FeatureSpec, feature_frame, preprocessor
 from advisor.loading import Dataset
-from advisor.modality import Detection, sequence_frame
+from advisor.modality import Detection
+from advisor.sequences import sequence_arrays
 from advisor.thresholds import (
     LINEARITY_TOLERANCE,
     PROBE_FOLDS,
@@ -117,18 +118,15 @@ def _labels(target: pd.Series) -> np.ndarray:
 
 
 def _sequence_features(dataset: Dataset, detection: Detection, rng: np.random.Generator):
-    """Each series resampled to a fixed number of points per value column, flattened."""
-    shape = detection.sequence
-    ordered = sequence_frame(dataset.frame, shape)
-    groups = list(ordered.groupby(shape.id_column, sort=False))
-    if len(groups) > PROBE_MAX_ROWS:
-        groups = [groups[i] for i in np.sort(rng.choice(len(groups), PROBE_MAX_ROWS, replace=False))]
+    """Each series resampled to a fixed number of points per channel, flattened."""
+    arrays = sequence_arrays(dataset.frame, detection.sequence, dataset.target)
+    chosen = np.arange(len(arrays.lengths))
+    if len(chosen) > PROBE_MAX_ROWS:
+        chosen = np.sort(rng.choice(len(chosen), PROBE_MAX_ROWS, replace=False))
     grid = np.linspace(0.0, 1.0, PROBE_SEQUENCE_POINTS)
-    rows, labels = [], []
-    for _, series in groups:
-        values = series[list(shape.value_columns)].to_numpy(dtype=np.float64, na_value=np.nan)
+    rows = []
+    for index in chosen:
+        values = np.nan_to_num(arrays.values[index, : arrays.lengths[index]].astype(np.float64))
         position = np.linspace(0.0, 1.0, len(values))
-        resampled = [np.interp(grid, position, np.nan_to_num(values[:, j])) for j in range(values.shape[1])]
-        rows.append(np.concatenate(resampled))
-        labels.append(series[dataset.target].iloc[0])
-    return np.vstack(rows), _labels(pd.Series(labels))
+        rows.append(np.concatenate([np.interp(grid, position, values[:, j]) for j in range(values.shape[1])]))
+    return np.vstack(rows), _labels(arrays.labels.iloc[chosen].reset_index(drop=True))

@@ -12,9 +12,9 @@ import re
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 
 from advisor.loading import Dataset
+from advisor.sequences import wide_series_columns
 from advisor.thresholds import (
     PIXEL_MAX_VALUE,
     PIXEL_MIN_SIDE,
@@ -85,6 +85,8 @@ def detect_pixel_columns(dataset: Dataset, columns: tuple[ColumnProfile, ...]) -
     if not features or len(pixels) < PIXEL_NAME_SHARE * len(features):
         return None
     shape = _square_image_shape(len(pixels))
+    if dataset.image_shape is not None and int(np.prod(dataset.image_shape)) == len(pixels):
+        shape = tuple(dataset.image_shape)  # the array said so (.npz): any aspect ratio
     if shape is None:
         return None
     values = dataset.frame[pixels].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -153,6 +155,23 @@ def _check_long_format(dataset: Dataset, features: list[ColumnProfile], id_name:
     return Detection(Modality.SEQUENCE, reason, sequence=shape)
 
 
+def detect_wide_sequence(dataset: Dataset, columns: tuple[ColumnProfile, ...]) -> Detection | None:
+    numeric = [c.name for c in _features(dataset, columns) if c.kind == ColumnKind.NUMERIC]
+    found = wide_series_columns(dataset.frame, numeric) if numeric else None
+    if found is None or len(dataset.frame) < SEQUENCE_MIN_SERIES:
+        return None
+    steps, reason = found
+    values = dataset.frame[steps].to_numpy(dtype=np.float64, na_value=np.nan)
+    present = ~np.isnan(values)
+    lengths = np.where(present.any(axis=1), values.shape[1] - np.argmax(present[:, ::-1], axis=1), 1)
+    shape = SequenceShape(
+        id_column="", time_column="", value_columns=tuple(steps), series=len(dataset.frame),
+        min_length=int(lengths.min()), median_length=float(np.median(lengths)), max_length=int(lengths.max()),
+        layout="wide",
+    )
+    return Detection(Modality.SEQUENCE, reason, sequence=shape)
+
+
 def detect_text(dataset: Dataset, columns: tuple[ColumnProfile, ...]) -> Detection | None:
     features = _features(dataset, columns)
     text = [c for c in features if c.kind == ColumnKind.TEXT]
@@ -163,9 +182,7 @@ def detect_text(dataset: Dataset, columns: tuple[ColumnProfile, ...]) -> Detecti
     return Detection(Modality.TEXT, f"free-text column(s) {words} carry the content", text_columns=tuple(c.name for c in text))
 
 
-DETECTORS: tuple[Detector, ...] = (detect_image_folder, detect_pixel_columns, detect_long_sequence, detect_text)
+DETECTORS: tuple[Detector, ...] = (
+    detect_image_folder, detect_pixel_columns, detect_long_sequence, detect_wide_sequence, detect_text,
+)
 
-
-def sequence_frame(frame: pd.DataFrame, shape: SequenceShape) -> pd.DataFrame:
-    """Rows ordered by series then step, the order every sequence consumer needs."""
-    return frame.sort_values([shape.id_column, shape.time_column], kind="stable")

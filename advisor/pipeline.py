@@ -157,6 +157,9 @@ def build_result(profile, decision: Decision, run_dir: Path, options: RecommendO
             model=tuning.pop("model"),
             tuning=tuning,
         )
+        duel = tuning.pop("duel")
+        if duel is not None:
+            result["duel"] = duel
     return result
 
 

@@ -10,7 +10,9 @@ import pandas as pd
 from advisor.errors import InputError
 from advisor.features import feature_frame
 from advisor.loading.images import IMAGE_SUFFIXES, read_images
-from advisor.loading.tables import read_table
+from advisor.loading import read_rows
+from advisor.sequences import every_kth_step, sequence_arrays
+from advisor.types import SequenceShape
 
 
 def predict(run_dir: Path, data: Path) -> pd.DataFrame:
@@ -19,11 +21,13 @@ def predict(run_dir: Path, data: Path) -> pd.DataFrame:
     model = load_model(run_dir / "model")
     if not data.exists():
         raise InputError(f"{data}: no such file or folder. Check the path.")
-    files = None
+    files = series = None
     if model.manifest.get("image"):
         features, files = _image_inputs(data, model.manifest["image"])
+    elif model.manifest.get("sequence"):
+        features, series = _sequence_inputs(data, model.manifest["sequence"])
     else:
-        frame, _ = read_table(data)
+        frame = read_rows(data)
         _check_columns(frame, model.spec.columns, data)
         features = feature_frame(frame, model.spec)
     classes = model.manifest["classes"]
@@ -31,6 +35,8 @@ def predict(run_dir: Path, data: Path) -> pd.DataFrame:
     result = pd.DataFrame(index=range(len(predicted)))
     if files is not None:
         result["file"] = files
+    if series is not None:
+        result["series"] = series
     if model.manifest["task"] == "clustering":
         result["cluster"] = predicted.astype(int)
         return result
@@ -66,9 +72,23 @@ def _image_inputs(data: Path, image: dict) -> tuple[np.ndarray, list[str] | None
     else:
         if not image.get("pixel_columns"):
             raise InputError(f"{data}: this model was trained on an image folder; give a folder of images.")
-        frame, _ = read_table(data)
+        frame = read_rows(data)
         _check_columns(frame, image["pixel_columns"], data)
         files = None
         pixels = frame[image["pixel_columns"]].to_numpy(dtype=np.float32, na_value=0.0)
         pixels = pixels.reshape(len(frame), height, width, channels)
     return np.ascontiguousarray((pixels / image["scale"]).transpose(0, 3, 1, 2)), files
+
+
+def _sequence_inputs(data: Path, info: dict) -> tuple[np.ndarray, list]:
+    """Masked sequence arrays built as in training, and each series' id (its row number in wide format)."""
+    frame = read_rows(data)
+    needed = [c for c in (info["id_column"], info["time_column"]) if c] + list(info["value_columns"])
+    _check_columns(frame, needed, data)
+    shape = SequenceShape(id_column=info["id_column"], time_column=info["time_column"],
+                          value_columns=tuple(info["value_columns"]), series=0, min_length=0, median_length=0.0,
+                          max_length=0, layout=info["layout"])
+    if not len(frame) or (shape.layout == "long" and frame[shape.id_column].isna().all()):
+        raise InputError(f"{data}: no series to predict (no rows with a series id).")
+    arrays = every_kth_step(sequence_arrays(frame, shape), int(info.get("stride", 1)))
+    return arrays.with_mask(), arrays.series_ids.tolist()

@@ -65,6 +65,7 @@ def profile(dataset: Dataset, seed: int = 0) -> Profile:
         linearity=probe_linearity(dataset, detection, columns, task, seed),
         image_shape=detection.image_shape,
         sequence=detection.sequence,
+        sequence_length=_sequence_length(detection.sequence),
         dropped_target_missing=dropped,
         notes=tuple(notes),
     )
@@ -106,11 +107,17 @@ def _task(dataset: Dataset) -> Task:
     return Task.REGRESSION
 
 
+def _sequence_length(sequence) -> dict[str, float] | None:
+    if sequence is None:
+        return None
+    return {"min": sequence.min_length, "median": sequence.median_length, "max": sequence.max_length}
+
+
 def _class_balance(dataset: Dataset, sequence, task: Task) -> tuple[dict[str, float], float | None]:
     if not task.is_classification:
         return {}, None
     labels = dataset.frame[dataset.target]
-    if sequence is not None:  # one label per series: count series, not steps
+    if sequence is not None and sequence.layout == "long":  # one label per series: count series, not steps
         labels = dataset.frame.groupby(sequence.id_column, sort=False)[dataset.target].first()
     shares = labels.astype(str).value_counts(normalize=True)
     return {str(k): round(float(v), 4) for k, v in shares.items()}, round(float(shares.min()), 4)

@@ -39,6 +39,14 @@ PIXEL_NAME_SHARE = 0.9
 SEQUENCE_MIN_SERIES = 4
 SEQUENCE_MIN_MEDIAN_LENGTH = 3
 SEQUENCE_LABEL_CONSTANT_SHARE = 0.99
+# Wide-format sequences: at least this many consecutively numbered columns whose neighbours
+# correlate at least this much (median over steps, on the first rows), and clearly more than steps
+# half a series apart. UCR's GunPoint and ItalyPowerDemand in wide form: 0.99 and 0.80 between
+# neighbours, 0.09 and 0.52 half a series apart; make_classification's numbered features: 0.00.
+SEQUENCE_WIDE_MIN_STEPS = 10
+SEQUENCE_WIDE_MIN_NEIGHBOUR_CORRELATION = 0.5
+SEQUENCE_WIDE_NEIGHBOUR_MARGIN = 0.1
+SEQUENCE_WIDE_SAMPLE_ROWS = 2_000
 # Text modality: at least one free-text column and no more than this many other feature columns
 # (otherwise it is a table with a text column in it).
 TEXT_MAX_SIDE_COLUMNS = 5

@@ -79,6 +79,10 @@ class Linearity:
 
 @dataclasses.dataclass(frozen=True)
 class SequenceShape:
+    """Where the series are in a table. Long layout: one row per (series, step), keyed by
+    `id_column`, ordered by `time_column`, with `value_columns` as channels. Wide layout: one row
+    per series, `value_columns` are its steps in order (one channel; trailing gaps end a series)."""
+
     id_column: str
     time_column: str
     value_columns: tuple[str, ...]
@@ -86,6 +90,11 @@ class SequenceShape:
     min_length: int
     median_length: float
     max_length: int
+    layout: str = "long"  # long or wide
+
+    @property
+    def channels(self) -> int:
+        return len(self.value_columns) if self.layout == "long" else 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +118,7 @@ class Profile:
     linearity: Linearity
     image_shape: tuple[int, ...] | None = None
     sequence: SequenceShape | None = None
+    sequence_length: dict[str, float] | None = None  # {"min", "median", "max"} steps per series
     dropped_target_missing: int = 0
     notes: tuple[str, ...] = ()
 

@@ -77,13 +77,14 @@ def large_nonlinear_csv(folder: Path, rows: int = 120_000, seed: int = 0) -> Pat
     return path
 
 
-def sequences_long_csv(folder: Path, series: int = 120, seed: int = 0) -> Path:
+def sequences_long_csv(folder: Path, series: int = 120, seed: int = 0, lengths: tuple[int, int] = (40, 80),
+                       name: str = "sequences_long.csv") -> Path:
     """Long-format series (series_id, step, two value channels), one label per series: whether the
     signal's frequency rises or falls along the series. The time branch (LSTM/GRU)."""
     rng = np.random.default_rng(seed)
     parts = []
     for sid in range(series):
-        length = int(rng.integers(40, 80))
+        length = int(rng.integers(*lengths))
         t = np.linspace(0, 1, length)
         rising = sid % 2 == 0
         freq = 2 + (6 * t if rising else 6 * (1 - t))
@@ -95,7 +96,7 @@ def sequences_long_csv(folder: Path, series: int = 120, seed: int = 0) -> Path:
             "accel": np.cos(2 * np.pi * freq * t + phase) + 0.1 * rng.normal(size=length),
             "label": "rising" if rising else "falling",
         }))
-    path = folder / "sequences_long.csv"
+    path = folder / name
     pd.concat(parts, ignore_index=True).to_csv(path, index=False)
     return path
 

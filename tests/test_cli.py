@@ -136,11 +136,3 @@ def test_json_mode_prints_only_json_on_stdout(examples_dir, tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["family"] == "linear"
     assert done.stdout.count("\n") == 1
-
-
-def test_a_family_without_a_tuner_yet_is_reported_untuned(examples_dir, run_cli, tmp_path):
-    result = run_cli("recommend", examples_dir / "sequences_long.csv", "--json", "--out", tmp_path / "run")
-    assert result.exit_code == 0, result.stderr
-    payload = json.loads(result.stdout)
-    assert payload["family"] == "rnn" and payload["tuned"] is False
-    assert any("tuning the rnn family is not available yet" in note for note in payload["notes"])

@@ -121,7 +121,7 @@ def problems(examples_dir):
         dataset = load(examples_dir / f"{name}.csv")
         found[name] = prepare(dataset.frame, profile(dataset), seed=0)
     digits = load(examples_dir / "digits.csv")
-    found["digits_images"] = prepare(digits.frame, profile(digits), seed=0, images=True)
+    found["digits_images"] = prepare(digits.frame, profile(digits), seed=0, arrays=True)
     return found
 
 

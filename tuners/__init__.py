@@ -40,6 +40,7 @@ class TuneOutcome:
     resources: dict[str, float]
     model: dict[str, str]
     test_rows: list[int]
+    duel: dict[str, Any] | None = None  # rnn only: {"subset_rows", "seed", "scores", "winner", "reason", "trials"}
 
 
 def tunable(family: Family) -> bool:
@@ -54,10 +55,15 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
     if profile.format == "image_folder" and family != Family.CNN:
         raise InputError(f"an image folder trains only the cnn family, not {family.value}. Use --family cnn, "
                          "or a pixel CSV for flat models.")
-    problem = prepare(frame, profile, settings.seed, images=family == Family.CNN)
+    if profile.modality == Modality.SEQUENCE and profile.sequence.layout == "long" and family != Family.RNN:
+        raise InputError(f"sequences in long format train only the rnn family, not {family.value}. Use --family rnn, "
+                         "or give the series in wide format (one row per series) for flat models.")
+    if family == Family.RNN and profile.modality != Modality.SEQUENCE:
+        raise InputError(f"the rnn family needs sequences; this data is {profile.modality.value}. Choose another --family.")
+    problem = prepare(frame, profile, settings.seed, arrays=family in (Family.CNN, Family.RNN))
     storage = run_dir / "tuning"
     storage.mkdir(parents=True, exist_ok=True)
-    space, records, stages = search(problem, family, settings, storage, on_event)
+    space, records, stages, duel = search(problem, family, settings, storage, on_event)
     best, chosen_because = best_trial(records, space.start)
     finished = finish(problem, family, best.config, run_dir / "model", settings)
     test_score = finished["test"][problem.metric]
@@ -83,4 +89,5 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
                    "address": settings.address or "local"},
         model={"path": str(run_dir / "model"), "format": FAMILIES[family].model_format},
         test_rows=[int(i) for i in problem.test_rows],
+        duel=duel,
     )

@@ -13,7 +13,8 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from advisor.features import FeatureSpec, feature_frame
 from advisor.loading.images import read_images
 from advisor.modality import pixel_columns
-from advisor.types import Profile, Task
+from advisor.sequences import sequence_arrays, thin
+from advisor.types import Modality, Profile, Task
 
 TEST_FRACTION = 0.2
 # Up to this many training rows, k-fold CV; above it one validation split is both enough and affordable.
@@ -22,6 +23,9 @@ CV_FOLDS = 5
 VALIDATION_FRACTION = 0.2
 # Images from folders are shrunk to at most this side before training on the CPU.
 IMAGE_MAX_SIDE = 64
+# Longer series are thinned (every k-th step kept) to at most this many steps: an RNN's cost grows
+# with the steps, and a CPU trains a few hundred steps per series in seconds.
+SEQUENCE_MAX_STEPS = 500
 # Balanced accuracy replaces accuracy when the rarest class has less than this share of an even
 # split (with 10 classes: under 5% of rows; with 2: under 25%).
 IMBALANCED_SHARE_OF_EVEN = 0.5
@@ -43,6 +47,9 @@ class Problem:
     seed: int
     test_rows: np.ndarray  # positions of the test rows in the frame given to prepare()
     image: dict | None = None  # for images: {"shape": [c, h, w], "scale", "pixel_columns"}; x is then an array
+    # For sequences: {"layout", "id_column", "time_column", "value_columns", "stride"}; x is then
+    # (series, steps, channels + 1), the last channel 1 on real steps and 0 on padding.
+    sequence: dict | None = None
 
     @property
     def n_outputs(self) -> int:
@@ -53,16 +60,21 @@ class Problem:
         return f"{len(self.splits)}-fold cross-validation" if len(self.splits) > 1 else "one validation split"
 
 
-def prepare(frame: pd.DataFrame, profile: Profile, seed: int, images: bool = False) -> Problem:
-    """`images`: give the model image arrays (for a CNN) instead of a table of feature columns."""
-    image = None
-    if images:
-        spec = FeatureSpec()
+def prepare(frame: pd.DataFrame, profile: Profile, seed: int, arrays: bool = False) -> Problem:
+    """`arrays`: give the model image or sequence arrays (for a CNN or an RNN) instead of a table of
+    feature columns. Samples are rows, images or series; the test split is drawn over samples."""
+    image = sequence = None
+    spec = FeatureSpec()
+    row_sample = None  # for long-format sequences: the series each row of the frame belongs to
+    if arrays and profile.modality == Modality.SEQUENCE:
+        x, y, classes, sequence, row_sample = sequence_inputs(frame, profile)
+    elif arrays:
         x, image = image_arrays(frame, profile)
+        y, classes = encode_target(frame, profile)
     else:
         spec = FeatureSpec.from_profiles(profile.column_profiles, profile.target)
         x = feature_frame(frame, spec)
-    y, classes = encode_target(frame, profile)
+        y, classes = encode_target(frame, profile)
     stratify = y if profile.task.is_classification and _can_stratify(y, TEST_FRACTION) else None
     indices = np.arange(len(x))
     train, test = train_test_split(indices, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
@@ -77,11 +89,22 @@ def prepare(frame: pd.DataFrame, profile: Profile, seed: int, images: bool = Fal
         y_train=y_train,
         x_test=take(x, test),
         y_test=None if y is None else y[test],
-        splits=_splits(len(train), y_train, profile.task, seed),
+        splits=validation_splits(len(train), y_train, profile.task, seed),
         seed=seed,
-        test_rows=test,
+        test_rows=test if row_sample is None else np.flatnonzero(np.isin(row_sample, test)),
         image=image,
+        sequence=sequence,
     )
+
+
+def sequence_inputs(frame: pd.DataFrame, profile: Profile):
+    """(x, y, classes, sequence info, the series of each row) for a sequence model."""
+    found, stride = thin(sequence_arrays(frame, profile.sequence, profile.target), SEQUENCE_MAX_STEPS)
+    y, classes = encode_labels(found.labels, profile.task)
+    shape = profile.sequence
+    info = {"layout": shape.layout, "id_column": shape.id_column, "time_column": shape.time_column,
+            "value_columns": list(shape.value_columns), "stride": stride}
+    return found.with_mask(), y, classes, info, found.row_series
 
 
 def take(x, rows: np.ndarray):
@@ -107,8 +130,14 @@ def image_arrays(frame: pd.DataFrame, profile: Profile) -> tuple[np.ndarray, dic
 def encode_target(frame: pd.DataFrame, profile: Profile) -> tuple[np.ndarray | None, tuple[str, ...]]:
     if profile.target is None:
         return None, ()
-    target = frame[profile.target]
-    if profile.task == Task.REGRESSION:
+    return encode_labels(frame[profile.target], profile.task)
+
+
+def encode_labels(target: pd.Series | None, task: Task) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """Regression targets as floats; class labels as codes into the sorted class names."""
+    if target is None:
+        return None, ()
+    if task == Task.REGRESSION:
         return target.to_numpy(dtype=np.float64), ()
     labels = target.astype(str).to_numpy(dtype=object)
     classes, codes = np.unique(labels, return_inverse=True)
@@ -130,14 +159,15 @@ def _can_stratify(y: np.ndarray, fraction: float) -> bool:
     return counts[counts > 0].min() >= 2 and fraction * len(y) >= len(counts)
 
 
-def _splits(rows: int, y: np.ndarray | None, task: Task, seed: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+def validation_splits(rows: int, y: np.ndarray | None, task: Task, seed: int,
+                      folds: int = CV_FOLDS) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     indices = np.arange(rows)
     if rows > CV_MAX_ROWS:
         stratify = y if task.is_classification and _can_stratify(y, VALIDATION_FRACTION) else None
         train, valid = train_test_split(indices, test_size=VALIDATION_FRACTION, random_state=seed, stratify=stratify)
         return ((np.sort(train), np.sort(valid)),)
-    if task.is_classification and np.bincount(y).min() >= CV_FOLDS:
-        folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed).split(indices, y)
+    if task.is_classification and np.bincount(y).min() >= folds:
+        found = StratifiedKFold(folds, shuffle=True, random_state=seed).split(indices, y)
     else:
-        folds = KFold(CV_FOLDS, shuffle=True, random_state=seed).split(indices)
-    return tuple((train, valid) for train, valid in folds)
+        found = KFold(folds, shuffle=True, random_state=seed).split(indices)
+    return tuple((train, valid) for train, valid in found)

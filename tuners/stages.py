@@ -16,7 +16,7 @@ import numpy as np
 
 from advisor.errors import InputError, RunFailed
 from advisor.types import Family
-from tuners import ray_backend
+from tuners import duel, ray_backend
 from tuners.data import Problem, take
 from tuners.export import save_model
 from tuners.families import FAMILIES
@@ -66,8 +66,9 @@ def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Pr
 
 
 def search(problem: Problem, family: Family, settings: TuneSettings, storage: Path,
-           on_event: Callable[[str, dict], None] | None = None) -> tuple[Space, list[ray_backend.TrialRecord], list[str]]:
-    """Run the stages (resuming any that a stopped run left), return the space and every trial."""
+           on_event: Callable[[str, dict], None] | None = None) -> tuple[Space, list[ray_backend.TrialRecord], list[str], dict | None]:
+    """Run the stages (resuming any that a stopped run left). Returns the space, every trial, the
+    stage names and, for the rnn family, the LSTM-vs-GRU duel that ran first."""
     definition = FAMILIES[family]
     space = definition.space(problem)
     started = time.monotonic()
@@ -79,6 +80,10 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
         cluster = ray_backend.cluster_resources()
         _check_resources(settings, cluster)
         slots = max(1, int(cluster.get("CPU", 1) // max(settings.cpus_per_trial, 1e-9)))
+        duel_record = None
+        if family == Family.RNN:
+            duel_record = _duel(problem, space, settings, storage, trainable, resources, slots, on_event)
+            space = duel.fix_cell(space, duel_record["winner"])
         for index, stage in enumerate(stages):
             saved = storage / f"{stage}.trials.json"
             if saved.exists():  # finished before the run was stopped: keep, never re-run
@@ -99,7 +104,28 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
                                           resources, slots, on_event)
             saved.write_text(json.dumps([dataclasses.asdict(r) for r in found]), encoding="utf-8")
             records += found
-    return space, records, stages
+    return space, records, (["duel"] if duel_record else []) + stages, duel_record
+
+
+def _duel(problem: Problem, space: Space, settings: TuneSettings, storage: Path, trainable, resources, slots,
+          on_event) -> dict:
+    """Run the duel (or reuse the one a stopped run finished) and return its record."""
+    saved = storage / "duel.json"
+    if saved.exists():
+        return json.loads(saved.read_text(encoding="utf-8"))
+    pairs = duel.PAIRS if settings.trials is None else min(duel.PAIRS, max(1, settings.trials // 4))
+    plan = duel.plan(problem, space, settings.seed, pairs)
+    request = ray_backend.StageRequest(
+        name="duel", space=space, points=plan.points, num_samples=len(plan.points),
+        budget_s=max(1.0, settings.budget_s * duel.BUDGET_SHARE), search="random",
+        iterative=False,  # no early stopping by the scheduler: both cells run every configuration
+        folds=len(plan.problem.splits), seed=settings.seed,
+    )
+    found = ray_backend.run_stage(request, trainable, {"problem": plan.problem, "family": Family.RNN.value}, storage,
+                                  resources, slots, on_event)
+    record = duel.decide([dataclasses.asdict(r) for r in found], plan.subset_rows, plan.seed)
+    saved.write_text(json.dumps(record), encoding="utf-8")
+    return record
 
 
 def _check_resources(settings: TuneSettings, cluster: dict[str, float]) -> None:
@@ -166,6 +192,7 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
         "classes": list(problem.classes), "metric": problem.metric, "config": config,
         "spec": {k: list(v) for k, v in dataclasses.asdict(problem.spec).items()},
         "test_metrics": tested, "seed": settings.seed, "image": problem.image,
+        "sequence": problem.sequence,
     }
     save_model(model, manifest, model_dir)
     return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested}

@@ -22,9 +22,10 @@ class ImageSample:
 @dataclasses.dataclass(frozen=True, eq=False)
 class Dataset:
     source: str
-    format: str  # csv, tsv, parquet, image_folder
+    format: str  # csv, tsv, parquet, npz, image_folder
     frame: pd.DataFrame  # for an image folder: one row per image, columns path and label
     target: str | None
     target_reason: str
     images: ImageSample | None = None
     notes: tuple[str, ...] = ()
+    image_shape: tuple[int, int, int] | None = None  # (height, width, channels) when the source says so (.npz)

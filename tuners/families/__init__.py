@@ -10,8 +10,9 @@ from tuners.families.kmeans import KMEANS
 from tuners.families.linear import LINEAR
 from tuners.families.mlp import MLP
 from tuners.families.naive_bayes import NAIVE_BAYES
+from tuners.families.rnn import RNN
 
-FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS, CNN)}
+FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS, CNN, RNN)}
 
 
 def family_def(family: Family) -> FamilyDef:

@@ -14,8 +14,8 @@ WIDTH_SAMPLE_ROWS = 1_000
 
 def input_width(problem) -> int:
     """Features after preprocessing (one-hot and TF-IDF widen the table), measured on a sample."""
-    if problem.image is not None:
-        return int(np.prod(problem.image["shape"]))
+    if not hasattr(problem.x_train, "iloc"):  # image or sequence arrays
+        return int(np.prod(problem.x_train.shape[1:]))
     sample = problem.x_train.iloc[:WIDTH_SAMPLE_ROWS]
     return int(preprocessor(problem.spec).fit_transform(sample).shape[1])
 

@@ -1,5 +1,6 @@
 """Neural networks in PyTorch behind the scikit-learn estimator interface: an MLP over feature
-vectors and a CNN over images (N, channels, height, width), trained by one shared loop.
+vectors, a CNN over images (N, channels, height, width) and an RNN over masked sequences (N, steps,
+channels + 1), trained by one shared loop.
 
 Early stopping watches the validation loss with patience (seed 001: 'don't stop at the first bump
 of valid loss, do so after a few more iterations') and keeps the best weights. Tensors go to the
@@ -17,10 +18,14 @@ from sklearn.base import BaseEstimator
 from torch import nn
 
 from tuners.families.base import DivergedError
+from tuners.families.recurrent_net import build_rnn
 
 MAX_EPOCHS = 100
 PATIENCE = 10
 INNER_VALIDATION = 0.15
+# Recurrent nets clip the gradient norm: back-propagation through time can explode it.
+GRADIENT_CLIP_NORM = 1.0
+PREDICT_CHUNK = 4096
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "tanh": nn.Tanh}
 
 
@@ -61,10 +66,10 @@ def build_cnn(input_shape: tuple[int, ...], outputs: int, config: dict) -> nn.Se
     return nn.Sequential(*layers)
 
 
-ARCHITECTURES = {"mlp": build_mlp, "cnn": build_cnn}
+ARCHITECTURES = {"mlp": build_mlp, "cnn": build_cnn, "rnn": build_rnn}
 
 
-def build_network(architecture: str, input_shape: tuple[int, ...], outputs: int, config: dict) -> nn.Sequential:
+def build_network(architecture: str, input_shape: tuple[int, ...], outputs: int, config: dict) -> nn.Module:
     return ARCHITECTURES[architecture](tuple(input_shape), outputs, config)
 
 
@@ -107,8 +112,9 @@ class TorchNet(BaseEstimator):
 
     def _loss(self, network, outputs, target):
         loss = nn.functional.cross_entropy(outputs, target) if self.classes else nn.functional.mse_loss(outputs[:, 0], target)
-        weights = [p for name, p in network.named_parameters() if name.endswith("weight") and p.dim() > 1]
-        if self.config["l1"] > 0:
+        # Weight matrices only, not biases: "weight" in a Linear/Conv, "weight_ih_l0" in an LSTM/GRU.
+        weights = [p for name, p in network.named_parameters() if name.rsplit(".", 1)[-1].startswith("weight") and p.dim() > 1]
+        if self.config.get("l1", 0.0) > 0:
             loss = loss + self.config["l1"] * sum(w.abs().sum() for w in weights)
         if self.config["l2"] > 0:
             loss = loss + self.config["l2"] * sum((w * w).sum() for w in weights)
@@ -132,6 +138,9 @@ class TorchNet(BaseEstimator):
         y_all = torch.as_tensor(y, dtype=target_type, device=device)
         self.input_shape_ = tuple(int(d) for d in x.shape[1:])
         self.network_ = build_network(self.architecture, self.input_shape_, self.classes or 1, self.config).to(device)
+        if hasattr(self.network_, "fit_statistics"):
+            self.network_.fit_statistics(x_all[torch.as_tensor(train, device=device)])
+        clip = self.architecture == "rnn"
         augment = self.config.get("augment") == "shift" and x.ndim == 4
         shifts = torch.Generator().manual_seed(self.seed)
         optimizer = self._optimizer(self.network_.parameters())
@@ -146,7 +155,7 @@ class TorchNet(BaseEstimator):
             total = 0.0
             for start in range(0, len(shuffled), batch):
                 rows = shuffled[start:start + batch]
-                if len(rows) < 2 and self.config["batch_norm"]:
+                if len(rows) < 2 and self.config.get("batch_norm"):
                     continue  # batch norm cannot normalise a single row
                 optimizer.zero_grad()
                 inputs = _shift(x_all[rows], shifts) if augment else x_all[rows]
@@ -154,6 +163,8 @@ class TorchNet(BaseEstimator):
                 if not torch.isfinite(loss):
                     raise DivergedError(f"training loss became {loss.item()} at epoch {epoch}")
                 loss.backward()
+                if clip:
+                    nn.utils.clip_grad_norm_(self.network_.parameters(), GRADIENT_CLIP_NORM)
                 optimizer.step()
                 total += loss.item() * len(rows)
             if scheduler is not None:
@@ -188,8 +199,10 @@ class TorchNet(BaseEstimator):
     def _forward(self, x) -> torch.Tensor:
         self.network_.eval()
         device = next(self.network_.parameters()).device
-        with torch.no_grad():
-            return self.network_(torch.as_tensor(_dense(x), device=device)).cpu()
+        x = _dense(x)
+        with torch.no_grad():  # in chunks, so a large file does not need all activations at once
+            return torch.cat([self.network_(torch.as_tensor(x[i:i + PREDICT_CHUNK], device=device)).cpu()
+                              for i in range(0, max(1, len(x)), PREDICT_CHUNK)])
 
     def predict(self, x):
         outputs = self._forward(x)

@@ -1,0 +1,42 @@
+"""The RNN family for sequences (seed 002: 'Time? LSTM'). Seed 001 names its two main questions,
+the cell type (LSTM or GRU) and the number of stacked layers; the cell is settled first by the
+duel (tuners/duel.py), the rest is searched. Optimiser and learning-rate ranges are the MLP's."""
+
+from __future__ import annotations
+
+from advisor.types import Family
+from tuners.families.base import SEED_000, SEED_001, FamilyDef, array_pipeline
+from tuners.families.mlp import space as mlp_space
+from tuners.space import Choice, IntRange, Param, Space, Uniform
+
+SHARED = ("learning_rate", "momentum", "batch_size", "l2", "optimizer", "lr_decay")
+CELLS = ("gru", "lstm")  # GRU first: fewer gates, cheaper; it wins the duel's ties
+
+
+def space(problem) -> Space:
+    flat = mlp_space(problem)
+    params = {name: flat.params[name] for name in SHARED}
+    params.update(
+        cell=Param(Choice(CELLS), f"LSTM or GRU: 'try both, only on a random subset of the data' ({SEED_001})"),
+        layers=Param(IntRange(1, 3), f"stacked recurrent layers, the second main RNN question ({SEED_001})"),
+        units=Param(IntRange(8, 256, log=True), f"hidden units per layer and direction ({SEED_000}: units are a hyperparameter)"),
+        bidirectional=Param(Choice((False, True)), "read each series forwards only, or both ways"),
+        dropout=Param(Uniform(0.0, 0.5), f"dropout between stacked layers and before the head ({SEED_000})"),
+    )
+    start = {name: flat.start[name] for name in SHARED}
+    # LSTM is the more common cell (seed 001); Adam at its default step is the usual first try.
+    start.update(cell="lstm", layers=1, units=64, bidirectional=False, dropout=0.0, optimizer="adam", learning_rate=1e-3)
+    return Space(params, start=start)
+
+
+def build(config, problem):
+    from tuners.families.torch_net import TorchNet  # torch loads only in trials that need it
+
+    return array_pipeline(TorchNet(dict(config), classes=len(problem.classes), seed=problem.seed, architecture="rnn"))
+
+
+def defaults(problem):
+    return dict(space(problem).start)
+
+
+RNN = FamilyDef(Family.RNN, space, build, defaults, iterative=True, model_format="torch")
