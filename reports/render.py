@@ -12,6 +12,9 @@ from typing import Any
 
 import jinja2
 
+from reports.plots import all_plots
+from reports.words import describe_config
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -27,6 +30,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["best_first"] = lambda trials: sorted(
         (t for t in trials if t.get("score") is not None), key=lambda t: -t["score"]
     )
+    environment.filters["plain_config"] = describe_config
     environment.filters["percent"] = lambda value: "n/a" if value is None else f"{value:.1%}"
     return environment
 
@@ -42,7 +46,9 @@ def format_number(value: Any, digits: int = 4) -> str:
 
 
 def render_report(result: dict[str, Any]) -> str:
-    return _environment().get_template("report.html.j2").render(result=result, profile=result["profile"])
+    ranked = [entry["family"] for entry in result.get("ranking", [])]
+    return _environment().get_template("report.html.j2").render(
+        result=result, profile=result["profile"], plots=all_plots(result), rules_pick=ranked[0] if ranked else "none")
 
 
 def write_report(result: dict[str, Any], path: Path) -> None:

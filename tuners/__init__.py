@@ -16,6 +16,7 @@ from advisor.errors import InputError
 from advisor.types import Family, Modality, Profile
 from tuners.data import prepare
 from tuners.families import FAMILIES
+from tuners.space import scale_of
 from tuners.stages import TuneSettings, TuningFailed, best_trial, finish, search
 
 __all__ = ["TuneOutcome", "TuneSettings", "TuningFailed", "tunable", "tune"]
@@ -29,6 +30,7 @@ class TuneOutcome:
     validation: str
     search: str
     stages: list[str]
+    scheduler: str
     space: dict[str, dict[str, str]]  # name -> {"domain", "why"}
     start: dict[str, Any]
     best: dict[str, Any]  # {"config", "metric", "validation_score", "test_score", "trial_id"}
@@ -40,6 +42,8 @@ class TuneOutcome:
     resources: dict[str, float]
     model: dict[str, str]
     test_rows: list[int]
+    # Classification: {"labels", "confusion", "per_class"}; regression: {"actual", "predicted"} (a sample).
+    test_details: dict[str, Any] | None = None
     duel: dict[str, Any] | None = None  # rnn only: {"subset_rows", "seed", "scores", "winner", "reason", "trials"}
 
 
@@ -63,7 +67,8 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
     problem = prepare(frame, profile, settings.seed, arrays=family in (Family.CNN, Family.RNN))
     storage = run_dir / "tuning"
     storage.mkdir(parents=True, exist_ok=True)
-    space, records, stages, duel = search(problem, family, settings, storage, on_event)
+    found = search(problem, family, settings, storage, on_event)
+    space, records = found.space, found.records
     best, chosen_because = best_trial(records, space.start)
     finished = finish(problem, family, best.config, run_dir / "model", settings)
     test_score = finished["test"][problem.metric]
@@ -73,8 +78,10 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
         metric=problem.metric,
         validation=problem.validation,
         search=settings.search,
-        stages=stages,
-        space={name: {"domain": p.domain.describe(), "why": p.why} for name, p in space.params.items()},
+        stages=found.stages,
+        scheduler=found.scheduler,
+        space={name: {"domain": p.domain.describe(), "why": p.why, "scale": scale_of(p.domain)}
+               for name, p in space.params.items()},
         start=space.start,
         best={"config": best.config, "metric": problem.metric, "validation_score": best.score,
               "test_score": test_score, "trial_id": best.trial_id, "chosen_because": chosen_because,
@@ -86,8 +93,10 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
         budget_s=settings.budget_s,
         wall_s=round(time.monotonic() - started, 2),
         resources={"cpus_per_trial": settings.cpus_per_trial, "gpus_per_trial": settings.gpus_per_trial,
-                   "address": settings.address or "local"},
+                   "address": settings.address or "local", "cluster_cpus": found.cluster.get("CPU", 0.0),
+                   "cluster_gpus": found.cluster.get("GPU", 0.0), "nodes": found.cluster.get("nodes", 1.0)},
         model={"path": str(run_dir / "model"), "format": FAMILIES[family].model_format},
         test_rows=[int(i) for i in problem.test_rows],
-        duel=duel,
+        duel=found.duel,
+        test_details=finished["details"],
     )

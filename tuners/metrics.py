@@ -6,6 +6,8 @@ import numpy as np
 from sklearn import metrics
 
 SILHOUETTE_SAMPLE = 5_000
+MAX_CLASSES_DETAILED = 30  # confusion matrices past this many classes are unreadable
+RESIDUAL_SAMPLE = 1_000  # test points kept for the residual plot
 
 
 def score(metric: str, model, x, y) -> float:
@@ -48,3 +50,24 @@ def report_metrics(metric: str, model, x, y, classes: tuple[str, ...]) -> dict:
         result["r2"] = float(metrics.r2_score(y, predicted))
         result["rmse"] = float(np.sqrt(metrics.mean_squared_error(y, predicted)))
     return result
+
+
+def test_details(metric: str, model, x, y, classes: tuple[str, ...], seed: int) -> dict | None:
+    """What the report plots about the test split: a confusion matrix and per-class figures for
+    classification (up to MAX_CLASSES_DETAILED classes), a sample of (actual, predicted) for regression."""
+    if metric == "silhouette":
+        return None
+    predicted = model.predict(x)
+    if classes:
+        if len(classes) > MAX_CLASSES_DETAILED:
+            return None
+        labels = np.arange(len(classes))
+        matrix = metrics.confusion_matrix(y, predicted, labels=labels)
+        precision, recall, f1, support = metrics.precision_recall_fscore_support(y, predicted, labels=labels, zero_division=0)
+        per_class = [{"label": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+                     for name, p, r, f, n in zip(classes, precision, recall, f1, support)]
+        return {"labels": list(classes), "confusion": matrix.tolist(), "per_class": per_class}
+    rows = np.arange(len(y))
+    if len(rows) > RESIDUAL_SAMPLE:
+        rows = np.sort(np.random.default_rng(seed).choice(len(rows), RESIDUAL_SAMPLE, replace=False))
+    return {"actual": [float(v) for v in np.asarray(y)[rows]], "predicted": [float(v) for v in np.asarray(predicted)[rows]]}

@@ -37,6 +37,9 @@ class TrialRecord:
     seconds: float | None
     folds_done: int
     score_sem: float | None = None  # standard error of the mean over the validation folds
+    finished_at: float | None = None  # unix time of the trial's last report
+    curve: list[list[float | None]] | None = None  # [step, train loss, validation loss] on the first fold
+    curve_best: int | None = None  # the step whose weights/trees were kept by early stopping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,6 +183,14 @@ def run_stage(
     return [record for record in (_record(result, request.name) for result in grid) if record is not None]
 
 
+def scheduler_description(iterative: bool, folds: int) -> str:
+    """In words, the scheduler run_stage picks for these settings."""
+    if iterative and folds > 1:
+        return (f"ASHA (asynchronous successive halving): a trial's rungs are its {folds} validation folds; after each "
+                "fold the weaker two thirds stop (grace 1 fold, reduction factor 3)")
+    return "FIFO: every trial runs to the end (early stopping happens inside each fit)"
+
+
 def _restorable(experiment: Path) -> bool:
     """A stage stopped after Ray saved its first experiment state can be resumed. One stopped
     before that has no trial that could have finished: it starts again from nothing."""
@@ -211,6 +222,9 @@ def _record(result, stage: str) -> TrialRecord | None:
         seconds=metrics.get("time_total_s"),
         folds_done=int(metrics.get("folds_done", 0)),
         score_sem=metrics.get("score_sem"),
+        finished_at=metrics.get("timestamp"),
+        curve=metrics.get("curve"),
+        curve_best=metrics.get("curve_best"),
     )
 
 

@@ -239,3 +239,16 @@ def _narrow(domain: Numeric, values: list[Any], widen: float) -> Numeric:
         return IntRange(max(domain.low, int(bounds[0])), min(domain.high, int(bounds[1])), domain.log)
     clipped = (max(domain.low, bounds[0]), min(domain.high, bounds[1]))
     return type(domain)(*clipped)
+
+
+def scale_of(domain: Domain) -> str:
+    """How a range is sampled, for reports and plots: log, one-minus-log, powers-of-two, linear or choice."""
+    if isinstance(domain, LogUniform) or (isinstance(domain, IntRange) and domain.log):
+        return "log"
+    if isinstance(domain, OneMinusLogUniform):
+        return "one-minus-log"
+    if isinstance(domain, PowersOfTwo):
+        return "powers-of-two"
+    if isinstance(domain, Choice):
+        return "choice"
+    return "linear"

@@ -21,12 +21,13 @@ from tuners.data import Problem, take
 from tuners.export import save_model
 from tuners.families import FAMILIES
 from tuners.families.base import DivergedError
-from tuners.metrics import report_metrics, score
+from tuners.metrics import report_metrics, score, test_details
 from tuners.space import Space, coarse_to_fine
 
 COARSE_SHARE = 0.6  # of the budget (or of --trials) spent on the random stage
 FINE_TOP_SHARE = 0.25  # the best quarter of the random stage (at least 3) sets the fine ranges
 UNBOUNDED_TRIALS = 100_000  # with no --trials the time budget is what stops a stage
+CURVE_POINTS = 200  # learning-curve points kept per trial, for the report
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +48,7 @@ class TuningFailed(RunFailed):
 def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Problem, family: str) -> None:
     """Score one configuration on every validation fold, reporting the running mean after each."""
     definition = FAMILIES[Family(family)]
-    scores = []
+    scores, curve = [], {}
     for fold, (train, valid) in enumerate(problem.splits, start=1):
         y_train = None if problem.y_train is None else problem.y_train[train]
         y_valid = None if problem.y_train is None else problem.y_train[valid]
@@ -56,19 +57,45 @@ def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Pr
         if not math.isfinite(value):
             raise DivergedError(f"validation {problem.metric} is {value} on fold {fold}")
         scores.append(value)
-        extra = {"best_iteration": model[-1].best_iteration_} if hasattr(model[-1], "best_iteration_") else {}
-        if hasattr(model[-1], "stopped_epoch_"):
-            extra = {"stopped_epoch": model[-1].stopped_epoch_, "best_epoch": model[-1].best_epoch_}
+        if fold == 1:  # the first fold's learning curve stands for the trial in the report
+            curve = learning_curve(model[-1])
         last = fold == len(problem.splits)
         if definition.iterative or last:  # per-fold reports feed ASHA; each costs Tune bookkeeping
             sem = float(np.std(scores, ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None
-            report({"score": float(np.mean(scores)), "score_sem": sem, "folds_done": fold, "done_all_folds": last, **extra})
+            report({"score": float(np.mean(scores)), "score_sem": sem, "folds_done": fold, "done_all_folds": last, **curve})
+
+
+def learning_curve(estimator) -> dict[str, Any]:
+    """{"curve": [[step, train loss or None, validation loss], ...], "curve_best": the step kept} for
+    models that train in steps (torch epochs, boosting rounds), at most CURVE_POINTS points; else {}."""
+    if hasattr(estimator, "history_"):
+        points, best = [list(h) for h in estimator.history_], estimator.best_epoch_
+    elif hasattr(estimator, "booster_") and hasattr(estimator, "best_iteration_"):
+        history = estimator.booster_.evals_result()
+        losses = next(iter(next(iter(history.values())).values())) if history else []
+        points, best = [[i + 1, None, loss] for i, loss in enumerate(losses)], estimator.best_iteration_ + 1
+    else:
+        return {}
+    keep = points[:: max(1, -(-len(points) // CURVE_POINTS))]
+    if points and keep[-1] is not points[-1]:
+        keep.append(points[-1])
+    rounded = [[int(step)] + [None if v is None else round(float(v), 6) for v in losses] for step, *losses in keep]
+    return {"curve": rounded, "curve_best": int(best)}
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchOutcome:
+    space: Space  # as searched (for the rnn family: with the duel's cell fixed)
+    records: list[ray_backend.TrialRecord]
+    stages: list[str]
+    duel: dict | None  # the rnn family's LSTM-vs-GRU duel, which ran first
+    cluster: dict[str, float]  # CPUs, GPUs and nodes of the Ray cluster the trials ran on
+    scheduler: str
 
 
 def search(problem: Problem, family: Family, settings: TuneSettings, storage: Path,
-           on_event: Callable[[str, dict], None] | None = None) -> tuple[Space, list[ray_backend.TrialRecord], list[str], dict | None]:
-    """Run the stages (resuming any that a stopped run left). Returns the space, every trial, the
-    stage names and, for the rnn family, the LSTM-vs-GRU duel that ran first."""
+           on_event: Callable[[str, dict], None] | None = None) -> SearchOutcome:
+    """Run the stages (resuming any that a stopped run left) and return every trial."""
     definition = FAMILIES[family]
     space = definition.space(problem)
     started = time.monotonic()
@@ -104,7 +131,8 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
                                           resources, slots, on_event)
             saved.write_text(json.dumps([dataclasses.asdict(r) for r in found]), encoding="utf-8")
             records += found
-    return space, records, (["duel"] if duel_record else []) + stages, duel_record
+    scheduler = ray_backend.scheduler_description(definition.iterative, len(problem.splits))
+    return SearchOutcome(space, records, (["duel"] if duel_record else []) + stages, duel_record, cluster, scheduler)
 
 
 def _duel(problem: Problem, space: Space, settings: TuneSettings, storage: Path, trainable, resources, slots,
@@ -195,4 +223,5 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
         "sequence": problem.sequence,
     }
     save_model(model, manifest, model_dir)
-    return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested}
+    details = test_details(problem.metric, model, problem.x_test, problem.y_test, problem.classes, settings.seed)
+    return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details}
