@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import sys
 import traceback
@@ -61,10 +60,12 @@ def main() -> None:
 
 def parse_budget(text: str) -> float:
     """'90s', '5m', '1h' or a plain number of seconds -> seconds."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
-    if not match or float(match.group(1)) <= 0:
-        raise click.BadParameter(f"{text!r} is not a duration; write it like 90s, 5m or 1h.")
-    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    from advisor.jobs import parse_duration
+
+    try:
+        return parse_duration(text.lower())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a duration; write it like 90s, 5m or 1h.") from None
 
 
 class Budget(click.ParamType):
@@ -113,11 +114,51 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object on stdout.")
 def resume(run_dir: Path, as_json: bool) -> None:
-    """Continue a stopped run in RUN_DIR: finished trials are kept and not run again."""
+    """Continue a stopped run (or batch) in RUN_DIR: finished trials and jobs are kept, not run again."""
+    from advisor.batch import is_batch
     from advisor.pipeline import resume_options
 
+    if is_batch(run_dir):
+        _run_batch(run_dir, None, as_json)
+        return
     options = _run_guarded(lambda: resume_options(run_dir))
     _run_and_print(options, as_json, resume=True)
+
+
+@main.command()
+@click.argument("jobs_file", type=click.Path(path_type=Path))
+@click.option("--address", metavar="ADDR", help="The Ray cluster to run on (default: a local Ray for the batch).")
+@click.option("--out", type=click.Path(path_type=Path), help="Batch folder to create (default: ./advisor-runs/batch-TIME).")
+@click.option("--json", "as_json", is_flag=True, help="Print batch.json on stdout when done.")
+def batch(jobs_file: Path, address: str | None, out: Path | None, as_json: bool) -> None:
+    """Run every job in JOBS_FILE (YAML) concurrently on a Ray cluster; write OUT/index.html and OUT/batch.json."""
+    import datetime
+
+    from advisor.batch import start_batch
+    from advisor.jobs import read_jobs
+
+    out = out or Path("advisor-runs") / f"batch-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    _run_guarded(lambda: start_batch(read_jobs(jobs_file, out, address), out))
+    _run_batch(out, address, as_json)
+
+
+def _run_batch(out: Path, address: str | None, as_json: bool) -> None:
+    from advisor.batch import run_batch
+
+    def progress(message: str) -> None:
+        _echo_err(f"advisor: {message}")
+
+    if address is None and (out / "batch-jobs.json").is_file():
+        stored = json.loads((out / "batch-jobs.json").read_text(encoding="utf-8"))
+        address = next((e["options"].get("address") for e in stored if e["options"].get("address")), None)
+    result = _run_guarded(lambda: run_batch(out, address, progress))
+    if as_json:
+        click.echo(json.dumps(result, allow_nan=False))
+    else:
+        click.echo(f"Batch: {result['done']} done, {result['failed']} failed of {len(result['jobs'])}; "
+                   f"index: {out / 'index.html'}")
+    if result["failed"]:
+        sys.exit(EXIT_INTERNAL)
 
 
 @main.command()

@@ -55,3 +55,10 @@ def write_report(result: dict[str, Any], path: Path) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(render_report(result), encoding="utf-8")
     os.replace(partial, path)
+
+
+def write_index(batch: dict[str, Any], path: Path) -> None:
+    """A batch's index page: one row per job, linking its report."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(_environment().get_template("index.html.j2").render(batch=batch), encoding="utf-8")
+    os.replace(partial, path)

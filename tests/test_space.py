@@ -122,6 +122,8 @@ def problems(examples_dir):
         found[name] = prepare(dataset.frame, profile(dataset), seed=0)
     digits = load(examples_dir / "digits.csv")
     found["digits_images"] = prepare(digits.frame, profile(digits), seed=0, arrays=True)
+    series = load(examples_dir / "sequences_long.csv")
+    found["sequences"] = prepare(series.frame, profile(series), seed=0, arrays=True)
     return found
 
 
@@ -133,7 +135,7 @@ def test_every_family_samples_inside_its_space(family, problems):
     for name, problem in problems.items():
         if (family == "kmeans") != (name == "iris_unlabelled") or (family == "naive_bayes" and not problem.classes):
             continue
-        if (family == "cnn") != (problem.image is not None):
+        if (family == "cnn") != (problem.image is not None) or (family == "rnn") != (problem.sequence is not None):
             continue
         space = definition.space(problem)
         assert space.contains(space.start), (family, name)

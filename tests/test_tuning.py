@@ -187,3 +187,22 @@ def test_a_budget_too_small_for_any_trial_says_what_to_do(examples_dir, run_cli,
     assert result.exit_code == 1
     error = result.stderr.strip().splitlines()[-1]
     assert "no trial finished" in error and "--budget" in error and "Traceback" not in result.stderr
+
+
+# A CPU smoke run of each family not run end to end elsewhere (linear: above; cnn: test_images.py;
+# rnn: test_sequences.py), on data where it is the natural pick, with what a user would check.
+SMOKE = {"naive_bayes": ("short_texts.csv", 0.6), "kmeans": ("iris_unlabelled.csv", 0.3),
+         "boosting": ("breast_cancer.csv", 0.9), "mlp": ("iris.csv", 0.8)}
+
+
+@pytest.mark.parametrize("family", sorted(SMOKE))
+def test_cpu_smoke_run_of_each_family(family, examples_dir, run_cli, tmp_path):
+    name, floor = SMOKE[family]
+    out = tmp_path / "run"
+    result = run_cli("recommend", examples_dir / name, "--family", family, "--trials", "2", "--budget", "300s",
+                     "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["family"] == family and payload["tuned"] is True and len(payload["trials"]) >= 2
+    assert payload["best"]["test_score"] >= floor, payload["best"]  # accuracy, or silhouette for k-means
+    assert (out / "model" / "manifest.json").is_file() and (out / "report.html").is_file()

@@ -53,6 +53,7 @@ class StageRequest:
     iterative: bool
     folds: int
     seed: int
+    retries: int = 0  # times a trial that errors (its node died, say) is run again
 
 
 def to_ray(space: Space) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def run_stage(
                 storage_path=str(storage),
                 verbose=0,
                 callbacks=callbacks,
-                failure_config=tune.FailureConfig(max_failures=0),
+                failure_config=tune.FailureConfig(max_failures=request.retries),
             ),
         )
     grid = tuner.fit()

@@ -27,6 +27,9 @@ from tuners.space import Space, coarse_to_fine
 COARSE_SHARE = 0.6  # of the budget (or of --trials) spent on the random stage
 FINE_TOP_SHARE = 0.25  # the best quarter of the random stage (at least 3) sets the fine ranges
 UNBOUNDED_TRIALS = 100_000  # with no --trials the time budget is what stops a stage
+# On a cluster (--address) a trial is retried this often when it errors: a lost node must not lose
+# the trial. Locally nothing but the trial itself can fail it, so it is not retried.
+CLUSTER_TRIAL_RETRIES = 2
 CURVE_POINTS = 200  # learning-curve points kept per trial, for the report
 
 
@@ -126,6 +129,7 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
                 num_samples=_stage_trials(settings.trials, stage, len(stages)),
                 budget_s=max(1.0, left * share), search="bayes" if stage == "bayes" else "random",
                 iterative=definition.iterative, folds=len(problem.splits), seed=settings.seed + index,
+                retries=CLUSTER_TRIAL_RETRIES if settings.address else 0,
             )
             found = ray_backend.run_stage(request, trainable, {"problem": problem, "family": family.value}, storage,
                                           resources, slots, on_event)
@@ -147,7 +151,7 @@ def _duel(problem: Problem, space: Space, settings: TuneSettings, storage: Path,
         name="duel", space=space, points=plan.points, num_samples=len(plan.points),
         budget_s=max(1.0, settings.budget_s * duel.BUDGET_SHARE), search="random",
         iterative=False,  # no early stopping by the scheduler: both cells run every configuration
-        folds=len(plan.problem.splits), seed=settings.seed,
+        folds=len(plan.problem.splits), seed=settings.seed, retries=CLUSTER_TRIAL_RETRIES if settings.address else 0,
     )
     found = ray_backend.run_stage(request, trainable, {"problem": plan.problem, "family": Family.RNN.value}, storage,
                                   resources, slots, on_event)

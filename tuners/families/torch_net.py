@@ -9,6 +9,7 @@ device once, and batches are taken by index, not copied batch by batch through a
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -83,6 +84,16 @@ def _shift(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.roll(batch, shifts=(dy, dx), dims=(2, 3))
 
 
+def _mixed_precision(device: torch.device, architecture: str):
+    """bfloat16 autocast for the forward pass where it is safe: on a CUDA device that supports it,
+    for the convolution and dense layers of the MLP and CNN. bfloat16 keeps float32's exponent range,
+    so no loss scaling is needed; weights, optimiser state, the loss and validation stay float32.
+    Recurrent cells stay float32 (their state accumulates over hundreds of steps)."""
+    if device.type == "cuda" and architecture in ("mlp", "cnn") and torch.cuda.is_bf16_supported():
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 class TorchNet(BaseEstimator):
     def __init__(self, config: dict | None = None, classes: int = 0, seed: int = 0, max_epochs: int = MAX_EPOCHS,
                  patience: int = PATIENCE, device: str | None = None, architecture: str = "mlp"):
@@ -141,6 +152,7 @@ class TorchNet(BaseEstimator):
         if hasattr(self.network_, "fit_statistics"):
             self.network_.fit_statistics(x_all[torch.as_tensor(train, device=device)])
         clip = self.architecture == "rnn"
+        mixed_precision = _mixed_precision(device, self.architecture)
         augment = self.config.get("augment") == "shift" and x.ndim == 4
         shifts = torch.Generator().manual_seed(self.seed)
         optimizer = self._optimizer(self.network_.parameters())
@@ -159,7 +171,9 @@ class TorchNet(BaseEstimator):
                     continue  # batch norm cannot normalise a single row
                 optimizer.zero_grad()
                 inputs = _shift(x_all[rows], shifts) if augment else x_all[rows]
-                loss = self._loss(self.network_, self.network_(inputs), y_all[rows])
+                with mixed_precision:
+                    outputs = self.network_(inputs)
+                loss = self._loss(self.network_, outputs.float(), y_all[rows])
                 if not torch.isfinite(loss):
                     raise DivergedError(f"training loss became {loss.item()} at epoch {epoch}")
                 loss.backward()

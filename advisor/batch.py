@@ -1,0 +1,135 @@
+"""`advisor batch JOBS.yaml`: many runs at once on a Ray cluster.
+
+Each job is one Ray task that runs the whole pipeline into its own run folder (OUT/NAME); its
+Ray Tune trials are scheduled by the same cluster, so jobs share it within the resources each
+trial asks for. The task itself holds no CPU (Ray's advice for a Tune driver inside a task).
+
+What survives what:
+- a trial's node dies: Ray Tune retries the trial (FailureConfig.max_failures on a cluster);
+- a job's node dies: Ray re-runs the task elsewhere, which resumes the run from its folder
+  (finished stages and trials are kept); the folders must be on storage every node sees;
+- the batch's driver is killed: `advisor resume OUT` runs the jobs without a result.json again,
+  each resuming from its folder; finished jobs are not touched.
+
+OUT/batch-jobs.json holds the jobs (so resume needs nothing else); OUT/batch.json and
+OUT/index.html are rewritten as jobs finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from advisor.errors import InputError, RunFailed
+from advisor.jobs import Job
+from advisor.pipeline import RUN_OPTIONS, RecommendOptions, recommend
+from reports import write_index
+
+JOBS_FILE = "batch-jobs.json"
+RESULT_FILE = "batch.json"
+JOB_RETRIES = 3  # re-runs of a job whose node or worker died (not of a job that failed on its own)
+
+Progress = Callable[[str], None]
+
+
+def run_job(options_json: dict[str, Any]) -> dict[str, Any]:
+    """One job, inside a Ray task: run (or resume, or just report) the run in its folder."""
+    options = RecommendOptions.from_json(options_json)
+    run_dir = options.out
+    started = time.time()
+    try:
+        if (run_dir / "result.json").exists():
+            result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+        else:
+            resume = (run_dir / RUN_OPTIONS).exists()
+            result = recommend(options, resume=resume)
+    except (InputError, RunFailed) as error:
+        return _summary(options, status="failed", error=str(error), seconds=time.time() - started)
+    except Exception as error:  # noqa: BLE001 - one job's bug must not sink the batch; it is reported
+        return _summary(options, status="failed", error=f"internal error: {type(error).__name__}: {error}",
+                        seconds=time.time() - started)
+    return _summary(options, status="done", result=result, seconds=time.time() - started)
+
+
+def _summary(options: RecommendOptions, status: str, result: dict | None = None, error: str | None = None,
+             seconds: float = 0.0) -> dict[str, Any]:
+    summary = {"name": options.out.name, "data": str(options.data), "run_dir": str(options.out), "status": status,
+               "error": error, "family": None, "tuned": False, "metric": None, "test_score": None,
+               "baseline_score": None, "trials": 0, "nodes": [], "seconds": round(seconds, 2)}
+    if result is not None:
+        summary.update(family=result["family"], tuned=result["tuned"])
+        if result["tuned"]:
+            summary.update(metric=result["best"]["metric"], test_score=result["best"]["test_score"],
+                           baseline_score=result["baseline"]["test_score"], trials=len(result["trials"]),
+                           nodes=sorted({t["node_id"] for t in result["trials"] if t.get("node_id")}))
+    return summary
+
+
+def start_batch(jobs: list[Job], out: Path) -> None:
+    """Create OUT and record the jobs in it; refuses a folder that holds anything already."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"--out {out}: exists and is not an empty folder. Choose a new one, or "
+                         f"'advisor resume {out}' to continue a stopped batch.")
+    out.mkdir(parents=True, exist_ok=True)
+    payload = [{"name": job.name, "options": job.options.to_json()} for job in jobs]
+    (out / JOBS_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
+def stored_jobs(out: Path) -> list[dict[str, Any]]:
+    try:
+        return json.loads((out / JOBS_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{out}: no {JOBS_FILE}: not a batch folder.") from None
+
+
+def is_batch(folder: Path) -> bool:
+    return (folder / JOBS_FILE).is_file()
+
+
+def run_batch(out: Path, address: str | None, progress: Progress = lambda m: None) -> dict[str, Any]:
+    """Run every job in OUT/batch-jobs.json that has no result yet, concurrently; return batch.json."""
+    import ray
+
+    from tuners.ray_backend import ray_session
+
+    entries = stored_jobs(out)
+    summaries: dict[str, dict] = {}
+    started = time.time()
+    with ray_session(address):
+        remote = ray.remote(num_cpus=0, max_retries=JOB_RETRIES)(run_job)
+        pending = {}
+        for entry in entries:
+            options = dict(entry["options"], address=address)
+            pending[remote.remote(options)] = entry["name"]
+        progress(f"batch: {len(pending)} job(s) submitted to the Ray cluster")
+        _write(out, entries, summaries, started, address)
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            name = pending.pop(done[0])
+            try:
+                summaries[name] = ray.get(done[0])
+            except Exception as error:  # noqa: BLE001 - the task died beyond its retries: report it, go on
+                summaries[name] = {"name": name, "status": "failed", "error": f"{type(error).__name__}: {error}",
+                                   "run_dir": str(out / name)}
+            summary = summaries[name]
+            score = "" if summary.get("test_score") is None else f", test {summary['metric']} {summary['test_score']:.4f}"
+            progress(f"batch: {name} {summary['status']}{score} ({len(summaries)}/{len(entries)})")
+            _write(out, entries, summaries, started, address)
+    return _write(out, entries, summaries, started, address)
+
+
+def _write(out: Path, entries: list[dict], summaries: dict[str, dict], started: float, address: str | None) -> dict:
+    jobs = [summaries.get(e["name"], {"name": e["name"], "status": "running", "run_dir": str(out / e["name"]),
+                                      "data": e["options"]["data"]}) for e in entries]
+    batch = {"jobs": jobs, "done": sum(j["status"] == "done" for j in jobs),
+             "failed": sum(j["status"] == "failed" for j in jobs), "running": sum(j["status"] == "running" for j in jobs),
+             "address": address or "local", "wall_s": round(time.time() - started, 2)}
+    partial = out / (RESULT_FILE + ".partial")
+    partial.write_text(json.dumps(batch, indent=2), encoding="utf-8")
+    os.replace(partial, out / RESULT_FILE)
+    write_index(batch, out / "index.html")
+    return batch
+

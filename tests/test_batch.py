@@ -1,0 +1,171 @@
+"""Batch jobs on a real multi-node Ray cluster started on this machine: a head and a worker node as
+separate processes with their own resource labels. Trials run on both; a killed worker node and a
+killed driver do not lose the batch. Every process a test starts is stopped by it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import InputError
+from advisor.jobs import read_jobs
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_node(args: list[str], log: Path) -> subprocess.Popen:
+    """`ray start ... --block` in its own process group, so killing the group kills that node only."""
+    return subprocess.Popen([RAY, "start", "--block", "--disable-usage-stats", *args], stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def _wait_for_nodes(address: str, count: int, timeout: float = 60) -> None:
+    probe = ("import ray, sys; ray.init(address=sys.argv[1], logging_level='ERROR'); "
+             "print(sum(1 for n in ray.nodes() if n['Alive']))")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = subprocess.run([sys.executable, "-c", probe, address], capture_output=True, text=True)
+        if done.returncode == 0 and done.stdout.strip().splitlines()[-1:] == [str(count)]:
+            return
+        time.sleep(1)
+    raise AssertionError(f"the cluster at {address} did not reach {count} node(s)")
+
+
+@pytest.fixture()
+def cluster(tmp_path):
+    """A head (1 CPU, resource 'head') and a worker (1 CPU, resource 'worker') on this machine."""
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    head = _start_node(["--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--num-gpus=0",
+                        '--resources={"head": 1}', "--include-dashboard=false"], tmp_path / "head.log")
+    nodes = {"head": head}
+    try:
+        _wait_for_nodes(address, 1)
+        nodes["worker"] = _start_node([f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1",
+                                       "--num-gpus=0", '--resources={"worker": 1}'], tmp_path / "worker.log")
+        _wait_for_nodes(address, 2)
+        yield address, nodes
+    finally:
+        for process in nodes.values():
+            _kill(process)
+        subprocess.run([RAY, "stop", "--force"], capture_output=True)  # any stray worker of this cluster
+
+
+def _jobs_file(folder: Path, examples_dir: Path, budget: str = "120s", trials: int = 6) -> Path:
+    jobs = {
+        "defaults": {"budget": budget, "trials": trials},
+        "jobs": [
+            {"data": str(examples_dir / "wine.csv"), "name": "wine"},
+            {"data": str(examples_dir / "iris.csv"), "name": "iris", "family": "boosting", "trials": 4},
+            {"data": str(examples_dir / "diabetes.csv"), "name": "diabetes"},
+        ],
+    }
+    path = folder / "jobs.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(jobs), encoding="utf-8")
+    return path
+
+
+def _batch(args: list[str], **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "advisor", "batch", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def _results(out: Path, names: list[str]) -> dict[str, dict]:
+    return {name: json.loads((out / name / "result.json").read_text()) for name in names}
+
+
+def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
+    bad = {
+        "jobs: [1, 2": "not valid YAML",
+        "jobs: []": "non-empty 'jobs:' list",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budgett: 5s": "unknown field(s) ['budgett']",
+        "jobs:\n  - data: nowhere.csv": "does not exist",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budget: soon": "not a duration",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    family: forest": "'forest' is not a valid Family",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n  - data: {examples_dir / 'wine.csv'}": "used twice",
+        "!!python/object/apply:os.system ['echo hacked']": "not valid YAML",
+    }
+    for text, message in bad.items():
+        path = tmp_path / "jobs.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+            read_jobs(path, tmp_path / "out", None)
+    (tmp_path / "jobs.yaml").write_text(f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budget: 2m\n", encoding="utf-8")
+    [job] = read_jobs(tmp_path / "jobs.yaml", tmp_path / "out", "auto")
+    assert job.name == "wine" and job.options.budget_s == 120 and job.options.address == "auto"
+
+
+def test_a_batch_runs_on_both_nodes_and_writes_an_index(cluster, tmp_path, examples_dir):
+    address, _ = cluster
+    out = tmp_path / "batch"
+    done = _batch([str(_jobs_file(tmp_path, examples_dir)), "--address", address, "--out", str(out), "--json"])
+    stdout, stderr = done.communicate(timeout=600)
+    assert done.returncode == 0, stderr
+    batch = json.loads(stdout)
+    assert batch["done"] == 3 and batch["failed"] == 0
+    results = _results(out, ["wine", "iris", "diabetes"])
+    assert results["iris"]["family"] == "boosting" and results["wine"]["family"] == "linear"
+    nodes = {t["node_id"] for r in results.values() for t in r["trials"]}
+    assert len(nodes) == 2, "trials ran on the head and on the worker"
+    assert all(r["tuning"]["resources"]["nodes"] == 2 for r in results.values())
+    index = (out / "index.html").read_text()
+    assert all(f'href="{name}/report.html"' in index for name in results)
+
+
+def test_a_batch_survives_losing_its_worker_node(cluster, tmp_path, examples_dir):
+    address, nodes = cluster
+    out = tmp_path / "batch"
+    running = _batch([str(_jobs_file(tmp_path, examples_dir, budget="90s", trials=12)), "--address", address,
+                      "--out", str(out), "--json"])
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.glob("*/tuning/random/*/result.json")):
+        time.sleep(0.5)  # until some trial has reported
+    _kill(nodes["worker"])
+    stdout, stderr = running.communicate(timeout=600)
+    batch = json.loads(stdout)
+    assert [j["status"] for j in batch["jobs"]] == ["done"] * 3, stderr
+    assert all(r["tuned"] and r["best"]["test_score"] is not None for r in _results(out, ["wine", "iris", "diabetes"]).values())
+
+
+def test_a_killed_batch_driver_resumes_without_rerunning_finished_work(cluster, tmp_path, examples_dir):
+    address, _ = cluster
+    out = tmp_path / "batch"
+    running = _batch([str(_jobs_file(tmp_path, examples_dir, trials=10)), "--address", address, "--out", str(out)],
+                     start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and not list(out.glob("*/tuning/random.trials.json")):
+        time.sleep(0.5)  # until some job finished a stage
+    os.killpg(running.pid, signal.SIGKILL)
+    running.wait(timeout=30)
+    finished_before = {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/tuning/random.trials.json")}
+    assert finished_before, "the driver was killed after a stage had finished"
+    resumed = subprocess.run([sys.executable, "-m", "advisor", "resume", str(out), "--json"], capture_output=True,
+                             text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["done"] == 3
+    results = _results(out, ["wine", "iris", "diabetes"])
+    for name, trials in finished_before.items():
+        kept = {t["trial_id"]: t["score"] for t in results[name]["trials"] if t["stage"] == "random"}
+        assert kept == {t["trial_id"]: t["score"] for t in trials}, "finished trials kept, none re-run"
