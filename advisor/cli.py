@@ -6,6 +6,7 @@ goes to stdout; everything meant for people goes to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -151,7 +152,7 @@ def _run_batch(out: Path, address: str | None, as_json: bool) -> None:
     if address is None and (out / "batch-jobs.json").is_file():
         stored = json.loads((out / "batch-jobs.json").read_text(encoding="utf-8"))
         address = next((e["options"].get("address") for e in stored if e["options"].get("address")), None)
-    result = _run_guarded(lambda: run_batch(out, address, progress))
+    result = _json_safe_run(lambda: run_batch(out, address, progress), as_json)
     if as_json:
         click.echo(json.dumps(result, allow_nan=False))
     else:
@@ -194,11 +195,20 @@ def _run_and_print(options, as_json: bool, resume: bool) -> None:
         with TuningProgress(enabled=not as_json, budget_s=options.budget_s) as display:
             return run_recommend(options, progress=display.message, on_tune_event=display.event, resume=resume)
 
-    result = _run_guarded(action)
+    result = _json_safe_run(action, as_json)
     if as_json:
         click.echo(json.dumps(result, allow_nan=False))
     else:
         click.echo(_summary(result))
+
+
+def _json_safe_run(action, as_json: bool):
+    """With --json, stdout carries only the JSON: anything else printed meanwhile (Ray's messages
+    about lost nodes, say) goes to stderr."""
+    if not as_json:
+        return _run_guarded(action)
+    with contextlib.redirect_stdout(sys.stderr):
+        return _run_guarded(action)
 
 
 @main.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import math
 import os
@@ -139,6 +140,9 @@ def run_stage(
     """Run (or resume, when its experiment folder exists) one search stage; return its trials."""
     storage = storage.resolve()
     experiment = storage / request.name
+    # Ray Tune registers a trainable by name for the whole Ray job: concurrent runs (a batch's jobs)
+    # must not share one. The name is derived from the experiment's folder, so a resume finds it again.
+    trainable.__name__ = trainable.__qualname__ = "advisor_" + hashlib.sha1(str(experiment).encode()).hexdigest()[:16]
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
     callbacks = [_ProgressCallback(request.name, on_event)]
