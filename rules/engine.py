@@ -94,7 +94,10 @@ def decide(profile: Profile, rules: tuple[Rule, ...], override: Family | None = 
     notes = []
     if override is not None:
         best = ranking[0].family.value if ranking else "none"
-        notes.append(f"--family {override.value} overrides the rules, which ranked {best} first")
+        if best == override.value:
+            notes.append(f"--family {override.value} agrees with the rules, which ranked {best} first too")
+        else:
+            notes.append(f"--family {override.value} overrides the rules, which ranked {best} first")
         if override in excluded:
             notes.append(f"the rules excluded {override.value}: {excluded[override][0]}")
     family = override or (ranking[0].family if ranking else Family.KMEANS)

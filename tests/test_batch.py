@@ -123,11 +123,16 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
 def test_a_batch_runs_on_both_nodes_and_writes_an_index(cluster, tmp_path, examples_dir):
     address, _ = cluster
     out = tmp_path / "batch"
-    done = _batch([str(_jobs_file(tmp_path, examples_dir)), "--address", address, "--out", str(out), "--json"])
+    jobs = _jobs_file(tmp_path, examples_dir)
+    (tmp_path / "header_only.csv").write_text("a,b,label\n", encoding="utf-8")  # a job bound to fail
+    jobs.write_text(jobs.read_text() + "- data: header_only.csv\n", encoding="utf-8")
+    done = _batch([str(jobs), "--address", address, "--out", str(out), "--json"])
     stdout, stderr = done.communicate(timeout=600)
-    assert done.returncode == 0, stderr
+    assert done.returncode == 1, stderr  # a job failed; the others went on
     batch = json.loads(stdout)
-    assert batch["done"] == 3 and batch["failed"] == 0
+    assert batch["done"] == 3 and batch["failed"] == 1
+    failed = batch["jobs"][3]
+    assert failed["name"] == "header_only" and "no data rows" in failed["error"]
     results = _results(out, ["wine", "iris", "diabetes"])
     assert results["iris"]["family"] == "boosting" and results["wine"]["family"] == "linear"
     assert all(t["status"] != "failed" for r in results.values() for t in r["trials"])
@@ -135,7 +140,7 @@ def test_a_batch_runs_on_both_nodes_and_writes_an_index(cluster, tmp_path, examp
     assert len(nodes) == 2 and None not in nodes, "trials ran on the head and on the worker"
     assert all(r["tuning"]["resources"]["nodes"] == 2 for r in results.values())
     index = (out / "index.html").read_text()
-    assert all(f'href="{name}/report.html"' in index for name in results)
+    assert all(f'href="{name}/report.html"' in index for name in results) and "no data rows" in index
 
 
 def test_a_batch_survives_losing_its_worker_node(cluster, tmp_path, examples_dir):
