@@ -93,12 +93,12 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
     """Run every job in OUT/batch-jobs.json that has no result yet, concurrently; return batch.json."""
     import ray
 
-    from tuners.ray_backend import ray_session
+    from tuners import cluster_session
 
     entries = stored_jobs(out)
     summaries: dict[str, dict] = {}
     started = time.time()
-    with ray_session(address):
+    with cluster_session(address):
         remote = ray.remote(num_cpus=0, max_retries=JOB_RETRIES)(run_job)
         pending = {}
         for entry in entries:

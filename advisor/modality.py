@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from advisor.loading import Dataset
-from advisor.sequences import wide_series_columns
+from advisor.sequences import wide_lengths, wide_series_columns
 from advisor.thresholds import (
     PIXEL_MAX_VALUE,
     PIXEL_MIN_SIDE,
@@ -161,9 +161,7 @@ def detect_wide_sequence(dataset: Dataset, columns: tuple[ColumnProfile, ...]) -
     if found is None or len(dataset.frame) < SEQUENCE_MIN_SERIES:
         return None
     steps, reason = found
-    values = dataset.frame[steps].to_numpy(dtype=np.float64, na_value=np.nan)
-    present = ~np.isnan(values)
-    lengths = np.where(present.any(axis=1), values.shape[1] - np.argmax(present[:, ::-1], axis=1), 1)
+    lengths = wide_lengths(dataset.frame[steps].to_numpy(dtype=np.float64, na_value=np.nan))
     shape = SequenceShape(
         id_column="", time_column="", value_columns=tuple(steps), series=len(dataset.frame),
         min_length=int(lengths.min()), median_length=float(np.median(lengths)), max_length=int(lengths.max()),

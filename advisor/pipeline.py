@@ -82,9 +82,8 @@ def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on
     notes = list(profile.notes) + list(decision.notes)
     outcome = None
     if options.tune:
-        outcome = _tune(dataset, profile, decision, options, run_dir, progress, on_tune_event, notes)
-        if outcome is not None:
-            timings["tune_s"] = outcome.wall_s
+        outcome = _tune(dataset, profile, decision, options, run_dir, progress, on_tune_event)
+        timings["tune_s"] = outcome.wall_s
     result = build_result(profile, decision, run_dir, options, timings, notes, outcome)
     progress(f"writing {run_dir}")
     write_run(result, run_dir)
@@ -92,12 +91,9 @@ def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on
 
 
 def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
-          on_event: TuneEvents | None, notes: list[str]):
+          on_event: TuneEvents | None):
     import tuners  # Ray and the model libraries load only when tuning
 
-    if not tuners.tunable(decision.family):
-        notes.append(f"tuning the {decision.family.value} family is not available yet: the decision is reported untuned")
-        return None
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_atomically(run_dir / RUN_OPTIONS, json.dumps(options.to_json(), indent=2))
     settings = tuners.TuneSettings(

@@ -67,13 +67,18 @@ def _long_arrays(frame: pd.DataFrame, shape: SequenceShape, target: str | None) 
 def _wide_arrays(frame: pd.DataFrame, shape: SequenceShape, target: str | None) -> SequenceArrays:
     frame = frame.reset_index(drop=True)
     values = frame[list(shape.value_columns)].to_numpy(dtype=np.float32, na_value=np.nan)
-    present = ~np.isnan(values)
-    last = values.shape[1] - np.argmax(present[:, ::-1], axis=1)  # one past the last present step
-    lengths = np.where(present.any(axis=1), last, 1).astype(np.int64)
+    lengths = wide_lengths(values)
     values = np.where(np.arange(values.shape[1])[None, :] < lengths[:, None], values, 0.0).astype(np.float32)
     labels = frame[target].reset_index(drop=True) if target is not None else None
     rows = np.arange(len(frame), dtype=np.int64)
     return SequenceArrays(values[:, :, None], lengths, labels, rows.astype(object), rows)
+
+
+def wide_lengths(values: np.ndarray) -> np.ndarray:
+    """Each wide row's length: one past its last present step (at least 1)."""
+    present = ~np.isnan(values)
+    last = values.shape[1] - np.argmax(present[:, ::-1], axis=1)
+    return np.where(present.any(axis=1), last, 1).astype(np.int64)
 
 
 def thin(arrays: SequenceArrays, max_steps: int) -> tuple[SequenceArrays, int]:

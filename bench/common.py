@@ -39,3 +39,8 @@ def machine_line(**versions: str) -> str:
     packages = ", ".join(f"{name} {version}" for name, version in versions.items())
     return (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {packages}. "
             f"Date: {time.strftime('%Y-%m-%d')}.")
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {path}")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, machine_line, run_advisor, trial_counts  # noqa: E402
+from bench.common import ROOT, machine_line, run_advisor, trial_counts, write_results  # noqa: E402
 from examples.make_examples import sklearn_csv  # noqa: E402
 
 
@@ -67,8 +67,7 @@ def main() -> None:
         "| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: |",
         *rows,
     ]
-    args.results.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {args.results}")
+    write_results(args.results, lines)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from tuners.families import FAMILIES
 from tuners.space import scale_of
 from tuners.stages import TuneSettings, TuningFailed, best_trial, finish, search
 
-__all__ = ["TuneOutcome", "TuneSettings", "TuningFailed", "tunable", "tune"]
+__all__ = ["TuneOutcome", "TuneSettings", "TuningFailed", "cluster_session", "tune"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +47,11 @@ class TuneOutcome:
     duel: dict[str, Any] | None = None  # rnn only: {"subset_rows", "seed", "scores", "winner", "reason", "trials"}
 
 
-def tunable(family: Family) -> bool:
-    return family in FAMILIES
+def cluster_session(address: str | None):
+    """Join the Ray cluster at `address` (or start a local one) for a block of work, e.g. a batch."""
+    from tuners.ray_backend import ray_session
+
+    return ray_session(address)
 
 
 def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSettings, run_dir: Path,
