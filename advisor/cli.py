@@ -86,15 +86,19 @@ class Budget(click.ParamType):
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for splits, sampling and models.")
 @click.option("--budget", type=Budget(), default="60s", show_default=True, help="Wall time for tuning: 90s, 5m, 1h.")
 @click.option("--trials", type=click.IntRange(min=1), help="Stop after this many trials (default: when the budget ends).")
-@click.option("--search", type=click.Choice(["random", "bayes"]), default="random", show_default=True,
-              help="random: random sampling then coarse to fine; bayes: Optuna's Bayesian sampler.")
+@click.option("--tuner", type=click.Choice(["ray", "keras"]), default="ray", show_default=True,
+              help="ray: Ray Tune, every family; keras: KerasTuner with Keras 3 models for mlp, cnn and rnn "
+                   "(KERAS_BACKEND=torch runs Keras on PyTorch).")
+@click.option("--search", type=click.Choice(["random", "bayes", "hyperband"]),
+              help="Ray Tune: random (default; random sampling then coarse to fine) or bayes (Optuna). "
+                   "KerasTuner: hyperband (default), random or bayes (Gaussian process).")
 @click.option("--cpus-per-trial", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
 @click.option("--gpus-per-trial", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
               help="Fractions share a GPU between trials.")
 @click.option("--address", metavar="ADDR", help="Join a running Ray cluster (default: a local Ray for this run).")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
-              seed: int, budget: float, trials: int | None, search: str, cpus_per_trial: float, gpus_per_trial: float,
-              address: str | None) -> None:
+              seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
+              gpus_per_trial: float, address: str | None) -> None:
     """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
     DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
@@ -104,11 +108,21 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
 
     options = RecommendOptions(
         data=data, target=target, family=Family(family) if family else None, tune=not no_tune, out=out, seed=seed,
-        command=shlex.join(["advisor", *sys.argv[1:]]) if sys.argv[1:2] == ["recommend"] else "",
+        command=_command(tuner),
         budget_s=budget, trials=trials, search=search, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
-        address=address,
+        address=address, tuner=tuner,
     )
     _run_and_print(options, as_json, resume=False)
+
+
+def _command(tuner: str) -> str:
+    """The command line that reproduces this run (with Keras's backend, which an environment variable picks)."""
+    if sys.argv[1:2] != ["recommend"]:
+        return ""
+    command = shlex.join(["advisor", *sys.argv[1:]])
+    if tuner == "keras" and os.environ.get("KERAS_BACKEND"):
+        command = f"KERAS_BACKEND={shlex.quote(os.environ['KERAS_BACKEND'])} {command}"
+    return command
 
 
 @main.command()

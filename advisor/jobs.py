@@ -11,7 +11,8 @@ RecommendOptions per job. Pure: no Ray, no runs.
         family: linear
         budget: 30s
         trials: 20
-        search: random         # or bayes
+        tuner: ray             # or keras (KerasTuner, for mlp, cnn and rnn)
+        search: random         # ray: random or bayes; keras: hyperband (its default), random or bayes
         cpus_per_trial: 1
         gpus_per_trial: 0.5
         seed: 0
@@ -25,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError
-from advisor.pipeline import RecommendOptions
+from advisor.pipeline import SEARCHES, RecommendOptions
 from advisor.types import Family
 
-FIELDS = {"data", "name", "target", "family", "budget", "trials", "search", "cpus_per_trial", "gpus_per_trial", "seed"}
+FIELDS = {"data", "name", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
+          "seed"}
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -103,7 +105,9 @@ def _job(fields: dict[str, Any], index: int, path: Path, out: Path, address: str
             seed=_integer(fields.get("seed", 0), "seed", 0),
             budget_s=parse_duration(fields.get("budget", "60s")),
             trials=None if fields.get("trials") is None else _integer(fields["trials"], "trials", 1),
-            search=_choice(fields.get("search", "random"), "search", ("random", "bayes")),
+            tuner=_choice(fields.get("tuner", "ray"), "tuner", tuple(SEARCHES)),
+            search=None if fields.get("search") is None else _choice(fields["search"], "search",
+                                                                     SEARCHES[fields.get("tuner", "ray")]),
             cpus_per_trial=_number(fields.get("cpus_per_trial", 1.0), "cpus_per_trial", positive=True),
             gpus_per_trial=_number(fields.get("gpus_per_trial", 0.0), "gpus_per_trial", positive=False),
             address=address,

@@ -21,6 +21,9 @@ from rules import RULES, Decision, decide
 
 DEFAULT_RUNS_FOLDER = "advisor-runs"
 RUN_OPTIONS = "run.json"  # what `advisor resume` reads to continue a run
+SEARCHES = {"ray": ("random", "bayes"), "keras": ("hyperband", "random", "bayes")}
+DEFAULT_SEARCH = {"ray": "random", "keras": "hyperband"}
+BACKEND_NAMES = {"ray": "Ray Tune", "keras": "KerasTuner"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,10 +37,11 @@ class RecommendOptions:
     command: str = ""
     budget_s: float = 60.0
     trials: int | None = None
-    search: str = "random"
+    search: str | None = None  # None: the tuner's default (random for Ray Tune, hyperband for KerasTuner)
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
     address: str | None = None
+    tuner: str = "ray"  # ray or keras (KerasTuner, for the neural families)
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -61,6 +65,7 @@ TuneEvents = Callable[[str, dict], None]
 def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on_tune_event: TuneEvents | None = None,
               resume: bool = False) -> dict[str, Any]:
     """Run the pipeline into a run folder; return the result (the JSON contract)."""
+    check_search(options.tuner, options.search)
     run_dir = options.out if resume else prepare_run_dir(options.out, options.data)
     options = dataclasses.replace(options, out=run_dir)
     timings: dict[str, float] = {}
@@ -84,10 +89,22 @@ def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on
     if options.tune:
         outcome = _tune(dataset, profile, decision, options, run_dir, progress, on_tune_event)
         timings["tune_s"] = outcome.wall_s
+        if outcome.backend != options.tuner:
+            notes.append(f"--tuner {options.tuner} tunes the neural families (mlp, cnn, rnn); {outcome.family} was "
+                         f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
     result = build_result(profile, decision, run_dir, options, timings, notes, outcome)
     progress(f"writing {run_dir}")
     write_run(result, run_dir)
     return result
+
+
+def check_search(tuner: str, search: str | None) -> None:
+    if tuner not in DEFAULT_SEARCH:
+        raise InputError(f"unknown tuner {tuner!r}: choose ray or keras.")
+    if search not in (None, *SEARCHES[tuner]):
+        raise InputError(f"--search {search} does not go with --tuner {tuner}: choose one of "
+                         f"{', '.join(SEARCHES[tuner])}" + (" (hyperband is KerasTuner's: add --tuner keras)"
+                                                            if search == "hyperband" else "") + ".")
 
 
 def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
@@ -96,11 +113,13 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
 
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_atomically(run_dir / RUN_OPTIONS, json.dumps(options.to_json(), indent=2))
+    search = options.search or DEFAULT_SEARCH[options.tuner]
     settings = tuners.TuneSettings(
-        budget_s=options.budget_s, trials=options.trials, search=options.search, cpus_per_trial=options.cpus_per_trial,
-        gpus_per_trial=options.gpus_per_trial, address=options.address, seed=options.seed,
+        budget_s=options.budget_s, trials=options.trials, search=search, cpus_per_trial=options.cpus_per_trial,
+        gpus_per_trial=options.gpus_per_trial, address=options.address, seed=options.seed, tuner=options.tuner,
     )
-    progress(f"tuning {decision.family.value} with Ray Tune ({options.search} search, budget {options.budget_s:g} s)")
+    backend = tuners.backend_for(decision.family, options.tuner)
+    progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {options.budget_s:g} s)")
     clean, _ = drop_missing_targets(dataset)
     outcome = tuners.tune(clean.frame, profile, decision.family, settings, run_dir, on_event)
     clean.frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)

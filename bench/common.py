@@ -13,19 +13,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(command: list[str]) -> tuple[float, str]:
-    """Run a command from the repo root; (wall seconds, stdout). Exits with its stderr if it fails."""
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Run a command from the repo root (with `env` added to the environment); (wall seconds, stdout).
+    Exits with its stderr if it fails."""
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})})
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr}")
     return elapsed, done.stdout
 
 
-def run_advisor(*args: str) -> tuple[dict, float]:
+def run_advisor(*args: str, env: dict[str, str] | None = None) -> tuple[dict, float]:
     """`advisor ARGS --json` in a fresh process: (the result, wall seconds including start-up)."""
-    wall, stdout = timed([sys.executable, "-m", "advisor", *args, "--json"])
+    wall, stdout = timed([sys.executable, "-m", "advisor", *args, "--json"], env)
     return json.loads(stdout), wall
 
 

@@ -19,6 +19,7 @@ from advisor.loading import load
 from advisor.profiling import profile
 from advisor.types import Family
 from tuners import ray_backend
+from tuners.records import TrialRecord
 from tuners.data import prepare
 from tuners.families.base import DivergedError
 from tuners.families.mlp import space as mlp_space
@@ -147,8 +148,8 @@ def test_a_killed_run_resumes_without_losing_or_rerunning_finished_trials(exampl
     assert (out / "model" / "manifest.json").exists()
 
 
-def _record(trial_id: str, config: dict, score: float, sem: float | None) -> ray_backend.TrialRecord:
-    return ray_backend.TrialRecord(trial_id, "random", config, score, "completed", None, "node", 1.0, 5, sem)
+def _record(trial_id: str, config: dict, score: float, sem: float | None) -> TrialRecord:
+    return TrialRecord(trial_id, "random", config, score, "completed", None, "node", 1.0, 5, sem)
 
 
 def test_the_start_is_kept_when_the_search_cannot_beat_it_beyond_noise():

@@ -5,6 +5,7 @@
     model/model.skops       scikit-learn models (linear, naive Bayes, k-means)
     model/xgboost.json      XGBoost's own JSON model format
     model/weights.npz       torch weights as plain arrays (no pickle) + the architecture in the manifest
+    model/model.keras       Keras's own format (KerasTuner backend), loaded with Keras's safe mode on
 
 skops is scikit-learn's own safe persistence: loading checks every type against a list we trust
 (scikit-learn, numpy, scipy) instead of running arbitrary pickled code.
@@ -36,9 +37,12 @@ def save_model(model, manifest: dict[str, Any], folder: Path) -> None:
         skops.io.dump(estimator, folder / "model.skops")
     elif fmt == "xgboost":
         estimator.booster_.save_model(folder / "xgboost.json")
-    elif fmt == "torch":
-        state = {k: v.detach().cpu().numpy() for k, v in estimator.network_.state_dict().items()}
-        np.savez(folder / "weights.npz", **state)
+    elif fmt in ("torch", "keras"):
+        if fmt == "torch":
+            state = {k: v.detach().cpu().numpy() for k, v in estimator.network_.state_dict().items()}
+            np.savez(folder / "weights.npz", **state)
+        else:
+            estimator.model_.save(folder / "model.keras")
         manifest = dict(manifest, network={"architecture": estimator.architecture, "input_shape": list(estimator.input_shape_),
                                            "classes": estimator.classes, "y_mean": getattr(estimator, "y_mean_", 0.0),
                                            "y_std": getattr(estimator, "y_std_", 1.0)})
@@ -85,6 +89,8 @@ def load_model(folder: Path) -> LoadedModel:
         estimator.load_model(folder / "xgboost.json")
     elif fmt == "torch":
         estimator = _load_torch(folder, manifest)
+    elif fmt == "keras":
+        estimator = _load_keras(folder, manifest)
     else:
         raise InputError(f"{folder}: unknown model format {fmt!r} in manifest.json.")
     return LoadedModel(manifest, features, estimator)
@@ -110,6 +116,22 @@ def _load_torch(folder: Path, manifest: dict[str, Any]):
     estimator.network_ = build_network(info["architecture"], info["input_shape"], info["classes"] or 1, manifest["config"])
     with np.load(folder / "weights.npz", allow_pickle=False) as arrays:
         estimator.network_.load_state_dict({k: torch.as_tensor(arrays[k]) for k in arrays.files})
+    estimator.input_shape_ = tuple(info["input_shape"])
+    estimator.y_mean_, estimator.y_std_ = info["y_mean"], info["y_std"]
+    return estimator
+
+
+def _load_keras(folder: Path, manifest: dict[str, Any]):
+    """The `.keras` file on whichever backend Keras runs here (the format does not depend on it)."""
+    import keras
+
+    from tuners.families.keras_layers import SeriesInput
+    from tuners.families.keras_net import KerasNet
+
+    info = manifest["network"]
+    estimator = KerasNet(manifest["config"], classes=info["classes"], architecture=info["architecture"])
+    estimator.model_ = keras.saving.load_model(folder / "model.keras", safe_mode=True,
+                                               custom_objects={"advisor>SeriesInput": SeriesInput})
     estimator.input_shape_ = tuple(info["input_shape"])
     estimator.y_mean_, estimator.y_std_ = info["y_mean"], info["y_std"]
     return estimator

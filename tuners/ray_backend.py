@@ -20,27 +20,11 @@ from ray.tune import Callback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
+from tuners.records import TrialRecord, error_text
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
 
 ONE_MINUS = "one_minus_"
 QUIET_LOGGERS = ("ray", "ray.tune", "ray.air", "ray.train", "ray.data")
-
-
-@dataclasses.dataclass(frozen=True)
-class TrialRecord:
-    trial_id: str
-    stage: str
-    config: dict[str, Any]
-    score: float | None
-    status: str  # "completed", "stopped" (by the scheduler) or "failed"
-    error: str | None
-    node_id: str | None
-    seconds: float | None
-    folds_done: int
-    score_sem: float | None = None  # standard error of the mean over the validation folds
-    finished_at: float | None = None  # unix time of the trial's last report
-    curve: list[list[float | None]] | None = None  # [step, train loss, validation loss] on the first fold
-    curve_best: int | None = None  # the step whose weights/trees were kept by early stopping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,7 +197,7 @@ def _record(result, stage: str) -> TrialRecord | None:
         return None  # queued but never started before the budget ran out
     score = metrics.get("score")
     if result.error is not None:
-        status, error = "failed", _error_text(result.error)
+        status, error = "failed", error_text(result.error)
     else:
         status, error = ("completed" if metrics.get("done_all_folds") else "stopped"), None
     return TrialRecord(
@@ -231,13 +215,6 @@ def _record(result, stage: str) -> TrialRecord | None:
         curve=metrics.get("curve"),
         curve_best=metrics.get("curve_best"),
     )
-
-
-def _error_text(error: BaseException) -> str:
-    cause = getattr(error, "cause", None) or error
-    text = f"{type(cause).__name__}: {cause}"
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1][:500] if lines else type(cause).__name__
 
 
 class _ProgressCallback(Callback):

@@ -19,9 +19,10 @@ from advisor.types import Family
 from tuners import duel, ray_backend
 from tuners.data import Problem, take
 from tuners.export import save_model
-from tuners.families import FAMILIES
+from tuners.families import FAMILIES, family_def
 from tuners.families.base import DivergedError
 from tuners.metrics import report_metrics, score, test_details
+from tuners.records import TrialRecord
 from tuners.space import Space, coarse_to_fine
 
 COARSE_SHARE = 0.6  # of the budget (or of --trials) spent on the random stage
@@ -42,15 +43,17 @@ class TuneSettings:
     gpus_per_trial: float
     address: str | None
     seed: int
+    tuner: str = "ray"  # ray or keras: which backend searches (the keras one for the neural families)
 
 
 class TuningFailed(RunFailed):
     """No trial finished: nothing to recommend a configuration from."""
 
 
-def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Problem, family: str) -> None:
+def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Problem, family: str,
+             tuner: str = "ray") -> None:
     """Score one configuration on every validation fold, reporting the running mean after each."""
-    definition = FAMILIES[Family(family)]
+    definition = family_def(Family(family), tuner)
     scores, curve = [], {}
     for fold, (train, valid) in enumerate(problem.splits, start=1):
         y_train = None if problem.y_train is None else problem.y_train[train]
@@ -89,7 +92,7 @@ def learning_curve(estimator) -> dict[str, Any]:
 @dataclasses.dataclass(frozen=True)
 class SearchOutcome:
     space: Space  # as searched (for the rnn family: with the duel's cell fixed)
-    records: list[ray_backend.TrialRecord]
+    records: list[TrialRecord]
     stages: list[str]
     duel: dict | None  # the rnn family's LSTM-vs-GRU duel, which ran first
     cluster: dict[str, float]  # CPUs, GPUs and nodes of the Ray cluster the trials ran on
@@ -105,7 +108,7 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
     stages = ["bayes"] if settings.search == "bayes" else ["random", "fine"]
     trainable = ray_backend.evaluate_in_trial(evaluate, threads=max(1, int(settings.cpus_per_trial)))
     resources = {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial}
-    records: list[ray_backend.TrialRecord] = []
+    records: list[TrialRecord] = []
     with ray_backend.ray_session(settings.address):
         cluster = ray_backend.cluster_resources()
         _check_resources(settings, cluster)
@@ -117,7 +120,7 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
         for index, stage in enumerate(stages):
             saved = storage / f"{stage}.trials.json"
             if saved.exists():  # finished before the run was stopped: keep, never re-run
-                records += [ray_backend.TrialRecord(**r) for r in json.loads(saved.read_text(encoding="utf-8"))]
+                records += [TrialRecord(**r) for r in json.loads(saved.read_text(encoding="utf-8"))]
                 continue
             stage_space, points = space, (space.start,)
             if stage == "fine":
@@ -179,19 +182,24 @@ def _stage_trials(trials: int | None, stage: str, stages: int) -> int:
     return coarse if stage == "random" else max(1, trials - coarse)
 
 
-def _fine_space(space: Space, records: list[ray_backend.TrialRecord]) -> Space:
+def _fine_space(space: Space, records: list[TrialRecord]) -> Space:
     done = sorted((r for r in records if r.status == "completed" and r.score is not None), key=lambda r: -r.score)
     top = done[: max(3, math.ceil(len(done) * FINE_TOP_SHARE))]
     return coarse_to_fine(space, [r.config for r in top])
 
 
-def best_trial(records: list[ray_backend.TrialRecord], start: dict[str, Any]) -> tuple[ray_backend.TrialRecord, str]:
+def best_trial(records: list[TrialRecord], start: dict[str, Any]) -> tuple[TrialRecord, str]:
     """The trial to refit, and why. The highest validation score wins, unless the seeds' starting
     point scored within one standard error of it: then the search found nothing the folds can tell
     apart from the start, and the start is kept (the one-standard-error rule, Hastie, Tibshirani and
     Friedman, The Elements of Statistical Learning, 7.10)."""
     done = [r for r in records if r.status == "completed" and r.score is not None]
     if not done:
+        partial = [r for r in records if r.status == "stopped" and r.score is not None and r.folds_done > 0]
+        if partial:  # the budget cut every trial between folds: a score on some folds beats no answer
+            best = max(partial, key=lambda r: r.score)
+            return best, (f"no trial finished every fold within the budget: the best of the partly scored trials "
+                          f"({best.folds_done} fold(s)); give a larger --budget for a firmer choice")
         errors = "; ".join(sorted({r.error for r in records if r.error})[:2]) or "the budget ended before any trial finished"
         raise TuningFailed(f"tuning failed: no trial finished ({errors}). Give a larger --budget or check the data.")
     best = max(done, key=lambda r: r.score)
@@ -212,7 +220,7 @@ def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: Path, settings: TuneSettings) -> dict:
     """Refit `config` on all training rows, score it once on the test split, beside the defaults; export it."""
-    definition = FAMILIES[family]
+    definition = family_def(family, settings.tuner)
     y_train = problem.y_train
     model = definition.build(config, problem).fit(problem.x_train, y_train)
     tested = report_metrics(problem.metric, model, problem.x_test, problem.y_test, problem.classes)
