@@ -102,8 +102,14 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
         remote = ray.remote(num_cpus=0, max_retries=JOB_RETRIES)(run_job)
         pending = {}
         for entry in entries:
-            options = dict(entry["options"], address=address)
-            pending[remote.remote(options)] = entry["name"]
+            if entry["options"].get("tuner") == "keras":
+                # KerasTuner trains inside the job's own task (on whichever node runs it), so that task
+                # holds a CPU; a family it hands to Ray Tune uses the cluster the task is already on.
+                options = dict(entry["options"], address=None)
+                pending[remote.options(num_cpus=1).remote(options)] = entry["name"]
+            else:
+                options = dict(entry["options"], address=address)
+                pending[remote.remote(options)] = entry["name"]
         progress(f"batch: {len(pending)} job(s) submitted to the Ray cluster")
         _write(out, entries, summaries, started, address)
         while pending:

@@ -109,15 +109,19 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    family: forest": "'forest' is not a valid Family",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n  - data: {examples_dir / 'wine.csv'}": "used twice",
         "!!python/object/apply:os.system ['echo hacked']": "not valid YAML",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    search: hyperband": "'search' must be one of random, bayes",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    tuner: optuna": "'tuner' must be one of ray, keras",
     }
     for text, message in bad.items():
         path = tmp_path / "jobs.yaml"
         path.write_text(text, encoding="utf-8")
         with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
             read_jobs(path, tmp_path / "out", None)
-    (tmp_path / "jobs.yaml").write_text(f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budget: 2m\n", encoding="utf-8")
+    (tmp_path / "jobs.yaml").write_text(f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budget: 2m\n"
+                                        "    tuner: keras\n    search: hyperband\n", encoding="utf-8")
     [job] = read_jobs(tmp_path / "jobs.yaml", tmp_path / "out", "auto")
     assert job.name == "wine" and job.options.budget_s == 120 and job.options.address == "auto"
+    assert job.options.tuner == "keras" and job.options.search == "hyperband"
 
 
 def test_a_batch_runs_on_both_nodes_and_writes_an_index(cluster, tmp_path, examples_dir):

@@ -206,3 +206,17 @@ def test_a_killed_keras_search_resumes_with_its_finished_trials(keras_data, tmp_
     assert len(after) == 5 and payload["tuning"]["backend"] == "keras"  # start + 4 random trials, as asked
     oracle_trials = list((out / "tuning" / "keras" / "random").glob("trial_*"))
     assert len(oracle_trials) >= len(before)  # KerasTuner's own project was continued, not started over
+
+
+def test_keras_jobs_run_in_a_batch(keras_data, examples_dir, tmp_path):
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(f"defaults:\n  tuner: keras\n  trials: 2\n  budget: 300s\njobs:\n"
+                    f"  - data: {keras_data['mlp']}\n    family: mlp\n"
+                    f"  - data: {examples_dir / 'wine.csv'}\n", encoding="utf-8")  # the rules pick linear: Ray Tune
+    done = _advisor(["batch", jobs, "--out", tmp_path / "batch", "--json"], "torch", tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    batch = json.loads(done.stdout)
+    assert batch["done"] == 2 and batch["failed"] == 0
+    results = {job["name"]: json.loads((Path(job["run_dir"]) / "result.json").read_text()) for job in batch["jobs"]}
+    assert results["iris"]["tuning"]["backend"] == "keras" and results["iris"]["model"]["format"] == "keras"
+    assert results["wine"]["family"] == "linear" and results["wine"]["tuning"]["backend"] == "ray"

@@ -56,7 +56,8 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
     run = _runner(problem, family, "start", deadline)
     records += keras_backend.run_points("start", [space.start], run, storage, deadline, on_trial)
     stage_name = settings.search
-    max_epochs = _hyperband_epochs(problem, family, space.start, records, storage, deadline)
+    max_epochs = (_hyperband_epochs(problem, family, space.start, records, storage, deadline)
+                  if settings.search == "hyperband" else keras_backend.HYPERBAND_EPOCH_CHOICES[-1])
     saved = storage / f"{stage_name}.trials.json"
     if saved.exists():  # finished before the run was stopped: keep, never re-run
         records += [TrialRecord(**r) for r in json.loads(saved.read_text(encoding="utf-8"))]
