@@ -68,8 +68,9 @@ def test_kerastuner_samples_decode_into_the_space_on_its_scales():
     from tuners.keras_backend import decode, declare
 
     hp = declare(SPACE)
-    samples = [decode({p.name: p.random_sample(seed) for p in hp.space}) for seed in range(2_000)]
+    samples = [decode({p.name: p.random_sample(seed) for p in hp.space}, SPACE) for seed in range(2_000)]
     assert all(SPACE.contains(config) for config in samples)
+    assert {type(c["batch_norm"]) for c in samples} == {bool}  # KerasTuner keeps booleans as 0/1
     decades = np.floor(np.log10([c["learning_rate"] for c in samples]))
     assert np.allclose(np.bincount((decades + 4).astype(int), minlength=4)[:4] / len(samples), 0.25, atol=0.04)
     betas = np.array([c["momentum"] for c in samples])  # as many in 0.9-0.99 as in 0.99-0.999

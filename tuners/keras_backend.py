@@ -65,16 +65,22 @@ def declare(space: Space, hp: keras_tuner.HyperParameters | None = None) -> kera
     return hp
 
 
-def decode(values: dict[str, Any]) -> dict[str, Any]:
-    """A KerasTuner trial's values -> a configuration of our space (Hyperband's entries dropped)."""
+def decode(values: dict[str, Any], space: Space | None = None) -> dict[str, Any]:
+    """A KerasTuner trial's values -> a configuration of our space (Hyperband's entries dropped).
+    With the space, a choice comes back as the declared option itself: KerasTuner keeps booleans
+    as 0 and 1."""
     config = {}
     for name, value in values.items():
         if name.startswith(TUNER_KEYS):
             continue
         if name.startswith(ONE_MINUS):
             config[name[len(ONE_MINUS):]] = 1 - value
-        else:
-            config[name] = value.item() if hasattr(value, "item") else value
+            continue
+        value = value.item() if hasattr(value, "item") else value
+        domain = space.params[name].domain if space is not None and name in space.params else None
+        if isinstance(domain, Choice):
+            value = next((option for option in domain.options if option == value), value)
+        config[name] = value
     return config
 
 
@@ -152,8 +158,9 @@ class _CrossValidatedTuner(keras_tuner.engine.base_tuner.BaseTuner):
     def __init__(self, stage: KerasStage, run: Callable[[dict, int | None, str], TrialRecord],
                  log: Path, done: int, directory: Path, on_trial: Callable[[TrialRecord], None], **kwargs):
         self.stage, self.run, self.log, self.done, self.on_trial = stage, run, log, done, on_trial
-        super().__init__(oracle=oracle(stage.search, declare(stage.space), stage.seed, stage.max_epochs), hypermodel=None,
-                         directory=str(directory), project_name=stage.name, overwrite=False, **kwargs)
+        searcher = oracle(stage.search, declare(stage.space), stage.seed, stage.max_epochs)
+        super().__init__(oracle=searcher, hypermodel=None, directory=str(directory), project_name=stage.name,
+                         overwrite=False, **kwargs)
 
     def pre_create_trial(self):
         if time.monotonic() >= self.stage.deadline or self.done >= self.stage.max_trials:
@@ -161,7 +168,8 @@ class _CrossValidatedTuner(keras_tuner.engine.base_tuner.BaseTuner):
 
     def run_trial(self, trial, *args, **kwargs):
         values = trial.hyperparameters.values
-        record = self.run(decode(values), values.get("tuner/epochs"), f"{self.stage.name}_{trial.trial_id}")
+        config = decode(values, self.stage.space)
+        record = self.run(config, values.get("tuner/epochs"), f"{self.stage.name}_{trial.trial_id}")
         _append(self.log, record)
         self.done += 1
         self.on_trial(record)
