@@ -25,6 +25,7 @@ from advisor.thresholds import (
     LINEARITY_TOLERANCE,
     PROBE_FOLDS,
     PROBE_MAX_ROWS,
+    PROBE_MAX_ROWS_REGRESSION,
     PROBE_SEQUENCE_POINTS,
     PROBE_TEXT_FEATURES,
 )
@@ -35,7 +36,7 @@ def probe_linearity(
 ) -> Linearity:
     if task == Task.CLUSTERING:
         return Linearity(None, None, None, note="not measured: without a target there is nothing to fit")
-    features, labels, spec = _probe_inputs(dataset, detection, columns, seed)
+    features, labels, spec = _probe_inputs(dataset, detection, columns, task, seed)
     if features is None:
         return Linearity(None, None, None, note="not measured: no usable feature columns")
     classification = task.is_classification
@@ -85,15 +86,17 @@ def _folds(labels: np.ndarray, classification: bool, seed: int) -> KFold | Strat
     return KFold(PROBE_FOLDS, shuffle=True, random_state=seed)
 
 
-def _probe_inputs(dataset: Dataset, detection: Detection, columns: tuple[ColumnProfile, ...], seed: int):
-    """(features, labels, feature spec or None) for the probe, at most PROBE_MAX_ROWS samples."""
+def _probe_inputs(dataset: Dataset, detection: Detection, columns: tuple[ColumnProfile, ...], task: Task, seed: int):
+    """(features, labels, feature spec or None) for the probe, at most PROBE_MAX_ROWS samples
+    (PROBE_MAX_ROWS_REGRESSION rows of a table with a quantity to predict)."""
     rng = np.random.default_rng(seed)
     if dataset.images is not None:
         pixels = dataset.images.pixels.astype(np.float32).mean(axis=3)  # luminance is enough for the probe
         return pixels.reshape(len(pixels), -1) / 255.0, dataset.images.labels, None
     if detection.sequence is not None:
         return (*_sequence_features(dataset, detection, rng), None)
-    frame = _subsample(dataset.frame, rng)
+    limit = PROBE_MAX_ROWS if task.is_classification or detection.pixel_columns else PROBE_MAX_ROWS_REGRESSION
+    frame = _subsample(dataset.frame, rng, limit)
     labels = _labels(frame[dataset.target])
     if detection.pixel_columns:
         return frame[list(detection.pixel_columns)].to_numpy(dtype=np.float64, na_value=0.0), labels, None
@@ -105,10 +108,10 @@ def _probe_inputs(dataset: Dataset, detection: Detection, columns: tuple[ColumnP
     return feature_frame(frame, spec), labels, spec
 
 
-def _subsample(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    if len(frame) <= PROBE_MAX_ROWS:
+def _subsample(frame: pd.DataFrame, rng: np.random.Generator, limit: int) -> pd.DataFrame:
+    if len(frame) <= limit:
         return frame
-    return frame.iloc[np.sort(rng.choice(len(frame), PROBE_MAX_ROWS, replace=False))]
+    return frame.iloc[np.sort(rng.choice(len(frame), limit, replace=False))]
 
 
 def _labels(target: pd.Series) -> np.ndarray:

@@ -23,6 +23,8 @@ FACTS: dict[str, str] = {
     "image_shape": "height x width x channels of the images",
     "series": "number of series in sequence data",
     "median_length": "median steps per series",
+    "sequence_layout": "wide (one row per series, flat models can read it) or long (one row per step)",
+    "probe_best": "the better of the probe's two cross-validated scores",
 }
 
 
@@ -45,4 +47,11 @@ def facts(profile: Profile) -> dict[str, Any]:
         "image_shape": image,
         "series": sequence.series if sequence else None,
         "median_length": sequence.median_length if sequence else None,
+        "sequence_layout": sequence.layout if sequence else None,
+        "probe_best": _best(profile.linearity.linear_score, profile.linearity.nonlinear_score),
     }
+
+
+def _best(*scores: float | None) -> float | None:
+    measured = [s for s in scores if s is not None]
+    return max(measured) if measured else None

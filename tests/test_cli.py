@@ -21,7 +21,9 @@ EXPECTED = {
     "digits_images": ("cnn", "image"),
     "iris_unlabelled.csv": ("kmeans", "tabular"),
     "interactions.csv": ("boosting", "tabular"),
-    "large_nonlinear.csv": ("mlp", "tabular"),
+    # 120,000 non-linear rows: boosting, since the calibration found boosting ahead of the MLP on every
+    # non-linear table measured up to this size (bench/results/calibration.md).
+    "large_nonlinear.csv": ("boosting", "tabular"),
     "sequences_long.csv": ("rnn", "sequence"),
     "short_texts.csv": ("naive_bayes", "text"),
 }
@@ -36,9 +38,12 @@ def test_sensible_family_for_each_dataset(name, examples_dir, recommend_json):
 
 
 def test_all_seven_families_are_reached():
-    assert {family for family, _ in EXPECTED.values()} == {
-        "linear", "naive_bayes", "boosting", "mlp", "cnn", "rnn", "kmeans"
-    }
+    # The MLP branch needs a non-linear table of LOTS_OF_DATA_SAMPLES rows (1,000,000 once calibrated):
+    # reached through a profile of that size in test_rules rather than a file that large here.
+    from tests.test_rules import BRANCHES
+
+    reached = {family for family, _ in EXPECTED.values()} | {family.value for _, family in BRANCHES.values()}
+    assert reached == {"linear", "naive_bayes", "boosting", "mlp", "cnn", "rnn", "kmeans"}
 
 
 def test_json_contract(examples_dir, recommend_json, tmp_path):

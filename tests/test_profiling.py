@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from advisor.thresholds import PROBE_MAX_ROWS_REGRESSION
 from advisor.loading import load
 from advisor.profiling import profile
 from advisor.types import ColumnKind, Modality, Task
@@ -155,5 +156,6 @@ def test_probe_finds_a_clearly_nonlinear_problem(examples_dir):
 
 
 def test_probe_is_bounded_on_many_rows(examples_dir):
+    # 120,000 rows of a regression table: the probe samples 10,000 (2,000 for classification).
     linearity = profile(load(examples_dir / "large_nonlinear.csv")).linearity
-    assert linearity.sample_rows == 2000 and linearity.linear is False
+    assert linearity.sample_rows == PROBE_MAX_ROWS_REGRESSION == 10_000 and linearity.linear is False

@@ -29,6 +29,7 @@ def make_profile(**changes) -> Profile:
 
 
 SEQUENCE = SequenceShape("series_id", "step", ("value",), 200, 40, 60.0, 80)
+WIDE_SEQUENCE = SequenceShape("", "", tuple(f"t{i}" for i in range(80)), 200, 40, 60.0, 80, layout="wide")
 
 # Each branch of seed 002's tree, with the family it must lead to.
 BRANCHES = {
@@ -47,6 +48,11 @@ BRANCHES = {
     "images": (dict(modality=Modality.IMAGE, image_shape=(28, 28, 1), linearity=LINEAR), Family.CNN),
     "few images": (dict(modality=Modality.IMAGE, image_shape=(8, 8, 1), rows=60, samples=60), Family.CNN),
     "sequences": (dict(modality=Modality.SEQUENCE, sequence=SEQUENCE, samples=200), Family.RNN),
+    # One row per series: the measured rule lets the probe decide between flat families.
+    "wide non-linear sequences": (dict(modality=Modality.SEQUENCE, sequence=WIDE_SEQUENCE, samples=200), Family.BOOSTING),
+    "wide linear sequences": (
+        dict(modality=Modality.SEQUENCE, sequence=WIDE_SEQUENCE, samples=200, linearity=LINEAR), Family.LINEAR,
+    ),
     "unlabelled images": (
         dict(modality=Modality.IMAGE, image_shape=(8, 8, 1), target=None, task=Task.CLUSTERING, linearity=UNMEASURED),
         Family.KMEANS,

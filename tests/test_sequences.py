@@ -63,7 +63,12 @@ def test_real_ucr_sets_are_sequences_and_the_rules_pick_rnn(recommend_json):
 
 def test_wide_format_is_detected_and_numbered_features_are_not(tmp_path, recommend_json):
     wide = recommend_json(_wide(EXAMPLES / "gunpoint.csv.gz", tmp_path / "gunpoint_wide.csv"))
-    assert wide["profile"]["modality"] == "sequence" and wide["family"] == "rnn"
+    assert wide["profile"]["modality"] == "sequence"
+    # One row per series: flat models can read it, and the measured rule hands it to the probe's verdict
+    # (GunPoint is non-linear: boosting); the same series in long format go to the RNN (test above).
+    fired = {t["rule"] for t in wide["trace"] if t["fired"]}
+    assert {"time-rnn", "wide-sequence-flat", "probe-nonlinear"} <= fired and wide["family"] == "boosting"
+    assert [r["family"] for r in wide["ranking"]][:2] == ["boosting", "rnn"]
     assert wide["profile"]["sequence"]["layout"] == "wide" and wide["profile"]["samples"] == 200
     assert wide["profile"]["sequence_length"]["max"] == 150
     x, y = make_classification(400, 20, random_state=0)
