@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
+import numpy as np
+import scipy.sparse
+
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -13,6 +16,19 @@ from advisor.features import preprocessor
 from advisor.types import Family
 from tuners.data import Problem
 from tuners.space import Space
+
+# Training rules every neural net shares, whichever library trains it (torch_net, keras_net):
+# epochs at most, early-stopping patience (seed 001), the share of training rows held out to stop on,
+# and the gradient-norm clip for recurrent nets (back-propagation through time can explode it).
+MAX_EPOCHS = 100
+PATIENCE = 10
+INNER_VALIDATION = 0.15
+GRADIENT_CLIP_NORM = 1.0
+
+
+def dense_float32(x) -> np.ndarray:
+    """A feature matrix (sparse or not) as a dense float32 array, as the nets take it."""
+    return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
 
 SEED_000 = "seed 000_dc93ed4f8e62522b.txt"
 SEED_001 = "seed 001_f5acf137fc652578.txt"

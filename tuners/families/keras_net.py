@@ -16,17 +16,13 @@ import random
 import time
 
 import numpy as np
-import scipy.sparse
 from sklearn.base import BaseEstimator
 
-from tuners.families.base import DivergedError
-from tuners.families.torch_net import GRADIENT_CLIP_NORM, INNER_VALIDATION, MAX_EPOCHS, PATIENCE
+from tuners.families.base import (
+    GRADIENT_CLIP_NORM, INNER_VALIDATION, MAX_EPOCHS, PATIENCE, DivergedError, dense_float32 as _dense,
+)
 
 ACTIVATIONS = {"relu": "relu", "leaky_relu": "leaky_relu", "elu": "elu", "tanh": "tanh"}
-
-
-def _dense(x) -> np.ndarray:
-    return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
 
 
 def keras_backend_name() -> str:

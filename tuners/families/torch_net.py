@@ -13,19 +13,14 @@ import contextlib
 import math
 
 import numpy as np
-import scipy.sparse
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-from tuners.families.base import DivergedError
+from tuners.families.base import (
+    GRADIENT_CLIP_NORM, INNER_VALIDATION, MAX_EPOCHS, PATIENCE, DivergedError, dense_float32 as _dense,
+)
 from tuners.families.recurrent_net import build_rnn
-
-MAX_EPOCHS = 100
-PATIENCE = 10
-INNER_VALIDATION = 0.15
-# Recurrent nets clip the gradient norm: back-propagation through time can explode it.
-GRADIENT_CLIP_NORM = 1.0
 PREDICT_CHUNK = 4096
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "tanh": nn.Tanh}
 
@@ -72,10 +67,6 @@ ARCHITECTURES = {"mlp": build_mlp, "cnn": build_cnn, "rnn": build_rnn}
 
 def build_network(architecture: str, input_shape: tuple[int, ...], outputs: int, config: dict) -> nn.Module:
     return ARCHITECTURES[architecture](tuple(input_shape), outputs, config)
-
-
-def _dense(x) -> np.ndarray:
-    return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
 
 
 def _shift(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
