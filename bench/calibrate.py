@@ -29,19 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, write_results  # noqa: E402
+from bench.regret import within  # noqa: E402
 
 SEED_VALUES = {"LINEARITY_TOLERANCE": 0.01, "LOTS_OF_DATA_SAMPLES": 100_000, "NAIVE_BAYES_MAX_DOCUMENTS": 5_000}
 TOLERANCES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1)
-WITHIN = 0.01
 CITATION = "bench/results/calibration.md"
 
 
 def scores(record: dict) -> dict[str, float]:
     return {r["family"]: r["test_score"] for r in record["runs"] if r.get("test_score") is not None}
-
-
-def within(score: float, best: float) -> bool:
-    return best - score <= WITHIN * abs(best) + 1e-12
 
 
 def linearity_tolerance(records: list[dict]) -> dict:

@@ -91,25 +91,27 @@ def _mnist(folder: Path) -> Path:
     return _csv(frame, folder, "mnist5000")
 
 
+def long_to_wide(long: pd.DataFrame) -> pd.DataFrame:
+    """Long-format series (series_id, step, value, label) as one row per series: t000, t001, ..., label."""
+    wide = long.pivot(index="series_id", columns="step", values="value")
+    wide.columns = [f"t{int(step):03d}" for step in wide.columns]
+    wide["label"] = long.groupby("series_id")["label"].first()
+    return wide.reset_index(drop=True)
+
+
 def _ucr_wide(name: str) -> Callable[[Path], Path]:
     def write(folder: Path) -> Path:
-        long = pd.read_csv(ROOT / "examples" / f"{name}.csv.gz")
-        wide = long.pivot(index="series_id", columns="step", values="value")
-        wide.columns = [f"t{int(step):03d}" for step in wide.columns]
-        wide["label"] = long.groupby("series_id")["label"].first()
-        return _csv(wide.reset_index(drop=True), folder, f"{name}_wide")
+        return _csv(long_to_wide(pd.read_csv(ROOT / "examples" / f"{name}.csv.gz")), folder, f"{name}_wide")
     return write
 
 
 def _chirps_wide(folder: Path) -> Path:
     """The synthetic chirps (frequency rising or falling, random phase, 40-79 steps) one row per
     series, shorter series ending in empty cells: the order of the steps is the signal."""
-    long = pd.read_csv(make_examples.sequences_long_csv(folder, series=200, name="chirps_long.csv"))
-    wide = long.pivot(index="series_id", columns="step", values="value")
-    wide.columns = [f"t{int(step):03d}" for step in wide.columns]
-    wide["label"] = long.groupby("series_id")["label"].first()
-    (folder / "chirps_long.csv").unlink()
-    return _csv(wide.reset_index(drop=True), folder, "chirps_wide")
+    long_path = make_examples.sequences_long_csv(folder, series=200, name="chirps_long.csv")
+    wide = long_to_wide(pd.read_csv(long_path))
+    long_path.unlink()
+    return _csv(wide, folder, "chirps_wide")
 
 
 def _political(folder: Path) -> Path:

@@ -64,6 +64,11 @@ def tune_family(path: Path, family: str, budget_s: float, seed: int, out: Path) 
     }
 
 
+def within(score: float, best: float) -> bool:
+    """The pick's score counts as the oracle's when it is at most WITHIN of the best score below it."""
+    return best - score <= WITHIN * abs(best) + 1e-12
+
+
 def score_advice(record: dict) -> dict:
     """Rank, regret and within-1% of the pick among the families that ran."""
     ran = [r for r in record["runs"] if r.get("test_score") is not None]
@@ -82,7 +87,7 @@ def score_advice(record: dict) -> dict:
         "oracle_best": best["family"],
         "rank": 1 + sum(1 for r in ranked if r["test_score"] > pick["test_score"]),
         "regret": regret,
-        "within": regret <= WITHIN * abs(best["test_score"]) + 1e-12,
+        "within": within(pick["test_score"], best["test_score"]),
         "advisor_s": record["decide_s"] + pick["wall_s"],
         **spent,
     }
@@ -137,13 +142,13 @@ def run_corpus(entries, budget_s: float, seed: int, scratch: Path, progress=prin
 
 
 def table(records: list[dict], budget: str) -> list[str]:
-    within = [r for r in records if r["oracle_best"] is not None]  # sets where some family gave a model
-    hits = sum(r["within"] for r in within)
-    contested = [r for r in within if len([x for x in r["runs"] if "test_score" in x]) > 1]
-    spent = sum(r["advisor_s"] for r in within) / sum(r["oracle_s"] for r in within)
+    scored = [r for r in records if r["oracle_best"] is not None]  # sets where some family gave a model
+    hits = sum(r["within"] for r in scored)
+    contested = [r for r in scored if len([x for x in r["runs"] if "test_score" in x]) > 1]
+    spent = sum(r["advisor_s"] for r in scored) / sum(r["oracle_s"] for r in scored)
     lines = [
-        f"**The pick is the oracle's best or within {WITHIN:.0%} of it on {hits} of {len(within)} datasets "
-        f"({hits / len(within):.0%}); {sum(r['within'] for r in contested)} of {len(contested)} where more than "
+        f"**The pick is the oracle's best or within {WITHIN:.0%} of it on {hits} of {len(scored)} datasets "
+        f"({hits / len(scored):.0%}); {sum(r['within'] for r in contested)} of {len(contested)} where more than "
         f"one family could run. The advisor spent {spent:.0%} of the oracle's compute.**",
         "",
         "| dataset | kind | samples | pick | oracle best | rank | pick test | best test | regret | within 1% | "
@@ -160,7 +165,7 @@ def table(records: list[dict], budget: str) -> list[str]:
             f"{_num(r['regret'])} | {'yes' if r['within'] else '**no**'} | {cells} | "
             f"{r.get('advisor_s', 0):.0f} | {r.get('oracle_s', 0):.0f} |"
         )
-    misses = [r for r in within if not r["within"]]
+    misses = [r for r in scored if not r["within"]]
     if misses:
         lines += ["", "Misses (which rules fired, and what the oracle preferred):", ""]
         lines += [f"- {r['dataset']}: picked {r['pick']} (rules {', '.join(r['fired'])}); {r['oracle_best']} "
