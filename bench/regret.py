@@ -225,6 +225,7 @@ def main() -> None:
                 merged = {r["dataset"]: r for r in before["records"]} | {r["dataset"]: r for r in records}
                 order = [e.name for e in ENTRIES]
                 raw = {**before, "records": sorted(merged.values(), key=lambda r: order.index(r["dataset"]))}
+                records = raw["records"]
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "regret.json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
     import ray, sklearn, torch, xgboost  # noqa: E401 - versions for the record

@@ -106,6 +106,20 @@ def test_the_mlp_raises_when_its_loss_diverges(examples_dir):
         build(config, problem).fit(problem.x_train, problem.y_train)
 
 
+@pytest.mark.parametrize("family", ["mlp", "boosting"])
+def test_a_trial_at_its_stages_deadline_reports_its_best_so_far_instead_of_nothing(family, examples_dir):
+    """A slow family (a CNN on a CPU) must not be cut off by the budget with no score at all."""
+    from tuners.families import FAMILIES
+
+    dataset = load(examples_dir / "diabetes.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    reports = []
+    evaluate(FAMILIES[Family(family)].space(problem).start, reports.append, problem, family, deadline=time.time())
+    assert [r["folds_done"] for r in reports] == [1] and not reports[0]["done_all_folds"]
+    assert len(reports[0]["curve"]) == 1  # one epoch, or one tree, and no more
+    assert reports[0]["score"] > -1.0
+
+
 def _finished_trials(experiment: Path) -> dict[str, float]:
     """Trials whose every fold is recorded in their own result file: trial id -> score."""
     finished = {}

@@ -25,6 +25,7 @@ from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, Power
 
 ONE_MINUS = "one_minus_"
 QUIET_LOGGERS = ("ray", "ray.tune", "ray.air", "ray.train", "ray.data")
+DEADLINE_MARGIN_S = 2.0  # trials stop training this long before the stage's budget ends, to report in time
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +128,8 @@ def run_stage(
     # Ray Tune registers a trainable by name for the whole Ray job: concurrent runs (a batch's jobs)
     # must not share one. The name is derived from the experiment's folder, so a resume finds it again.
     trainable.__name__ = trainable.__qualname__ = "advisor_" + hashlib.sha1(str(experiment).encode()).hexdigest()[:16]
+    # Trials stop training a little before the budget ends, so the last ones still report (stages.evaluate).
+    data = {**data, "deadline": time.time() + request.budget_s - min(DEADLINE_MARGIN_S, 0.1 * request.budget_s)}
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
     callbacks = [_ProgressCallback(request.name, on_event)]

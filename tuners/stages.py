@@ -51,14 +51,23 @@ class TuningFailed(RunFailed):
 
 
 def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Problem, family: str,
-             tuner: str = "ray") -> None:
-    """Score one configuration on every validation fold, reporting the running mean after each."""
+             tuner: str = "ray", deadline: float | None = None) -> None:
+    """Score one configuration on every validation fold, reporting the running mean after each.
+
+    `deadline` (time.time()) is when the stage's budget ends: a net that trains in epochs stops
+    there with its best epoch so far, and no new fold starts, so a slow family (a CNN on CPU)
+    still reports a score instead of being cut off with none."""
     definition = family_def(Family(family), tuner)
     scores, curve = [], {}
     for fold, (train, valid) in enumerate(problem.splits, start=1):
+        if deadline is not None and fold > 1 and time.time() >= deadline:
+            return
         y_train = None if problem.y_train is None else problem.y_train[train]
         y_valid = None if problem.y_train is None else problem.y_train[valid]
-        model = definition.build(config, problem).fit(take(problem.x_train, train), y_train)
+        model = definition.build(config, problem)
+        if deadline is not None and "deadline" in model[-1].get_params():
+            model.set_params(model__deadline=deadline)
+        model = model.fit(take(problem.x_train, train), y_train)
         value = score(problem.metric, model, take(problem.x_train, valid), y_valid)
         if not math.isfinite(value):
             raise DivergedError(f"validation {problem.metric} is {value} on fold {fold}")

@@ -3,6 +3,8 @@ by early stopping on an inner validation split, so it is not searched."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
@@ -19,17 +21,20 @@ INNER_VALIDATION = 0.15
 class EarlyStoppedXGB(BaseEstimator):
     """XGBoost that holds out part of what it is given to choose its number of trees."""
 
-    def __init__(self, params: dict | None = None, classes: int = 0, seed: int = 0, threads: int = 1):
+    def __init__(self, params: dict | None = None, classes: int = 0, seed: int = 0, threads: int = 1,
+                 deadline: float | None = None):
         self.params = params
         self.classes = classes
         self.seed = seed
         self.threads = threads
+        self.deadline = deadline  # time.time() after which no new tree is grown: a tuning stage's end
 
     def _model(self, trees: int, early_stopping: int | None):
         import xgboost  # loads only in trials that need it
 
         common = dict(self.params or {}, n_estimators=trees, random_state=self.seed, n_jobs=self.threads,
-                      early_stopping_rounds=early_stopping, tree_method="hist")
+                      early_stopping_rounds=early_stopping, tree_method="hist",
+                      callbacks=None if self.deadline is None else [_stop_at(self.deadline)])
         if self.classes:
             return xgboost.XGBClassifier(**common)
         return xgboost.XGBRegressor(**common)
@@ -43,7 +48,10 @@ class EarlyStoppedXGB(BaseEstimator):
             fit_x, fit_y, stop_x, stop_y = x, y, x, y  # too few rows to hold some out for every class
         self.booster_ = self._model(MAX_TREES, EARLY_STOPPING_ROUNDS)
         self.booster_.fit(fit_x, fit_y, eval_set=[(stop_x, stop_y)], verbose=False)
-        self.best_iteration_ = int(self.booster_.best_iteration)
+        try:
+            self.best_iteration_ = int(self.booster_.best_iteration)
+        except AttributeError:  # the deadline stopped it before early stopping scored a round
+            self.best_iteration_ = self.booster_.get_booster().num_boosted_rounds() - 1
         return self
 
     def predict(self, x):
@@ -51,6 +59,17 @@ class EarlyStoppedXGB(BaseEstimator):
 
     def predict_proba(self, x):
         return self.booster_.predict_proba(x)
+
+
+def _stop_at(deadline: float):
+    """An XGBoost callback that ends training at `deadline`; early stopping's best round is kept."""
+    import xgboost
+
+    class StopAtDeadline(xgboost.callback.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log) -> bool:
+            return time.time() >= deadline
+
+    return StopAtDeadline()
 
 
 def space(problem) -> Space:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 
 import numpy as np
 import torch
@@ -29,7 +30,9 @@ def build_mlp(input_shape: tuple[int, ...], outputs: int, config: dict) -> nn.Se
     layers: list[nn.Module] = [nn.Flatten()]
     width = int(np.prod(input_shape))
     for _ in range(int(config["layers"])):
-        layers.append(nn.Linear(width, int(config["units"])))
+        # Batch norm subtracts the mean, so a bias before it has no gradient but rounding noise,
+        # which Adam and Adagrad would scale up to full steps: no bias there.
+        layers.append(nn.Linear(width, int(config["units"]), bias=not config["batch_norm"]))
         if config["batch_norm"]:
             layers.append(nn.BatchNorm1d(int(config["units"])))
         layers.append(ACTIVATIONS[config["activation"]]())
@@ -87,8 +90,10 @@ def _mixed_precision(device: torch.device, architecture: str):
 
 class TorchNet(BaseEstimator):
     def __init__(self, config: dict | None = None, classes: int = 0, seed: int = 0, max_epochs: int = MAX_EPOCHS,
-                 patience: int = PATIENCE, device: str | None = None, architecture: str = "mlp"):
+                 patience: int = PATIENCE, device: str | None = None, architecture: str = "mlp",
+                 deadline: float | None = None):
         self.architecture = architecture
+        self.deadline = deadline  # time.time() after which no new epoch starts: a tuning stage's end
         self.config = config
         self.classes = classes
         self.seed = seed
@@ -123,22 +128,21 @@ class TorchNet(BaseEstimator):
         return loss
 
     def fit(self, x, y):
+        x, y = self._prepare(x, y)
+        if self.architecture == "mlp":  # a population of one: the path population trials take
+            fit_population([self], x, y)
+            if self.error_ is not None:
+                raise DivergedError(self.error_)
+            return self
         torch.manual_seed(self.seed)
         generator = np.random.default_rng(self.seed)
-        x = _dense(x)
-        y = np.asarray(y)
-        if not self.classes:  # standardise the target so one learning-rate range fits every scale
-            self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
-            y = (y - self.y_mean_) / self.y_std_
         order = generator.permutation(len(x))
         cut = max(1, int(len(x) * INNER_VALIDATION)) if len(x) >= 20 else 0
         valid, train = order[:cut], order[cut:]
-        # A trial given a GPU by Ray sees it as cuda:0; one given none has CUDA_VISIBLE_DEVICES empty.
-        device = torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        device = self._device()
         target_type = torch.long if self.classes else torch.float32
         x_all = torch.as_tensor(x, device=device)  # once, not batch by batch
         y_all = torch.as_tensor(y, dtype=target_type, device=device)
-        self.input_shape_ = tuple(int(d) for d in x.shape[1:])
         self.network_ = build_network(self.architecture, self.input_shape_, self.classes or 1, self.config).to(device)
         if hasattr(self.network_, "fit_statistics"):
             self.network_.fit_statistics(x_all[torch.as_tensor(train, device=device)])
@@ -186,11 +190,26 @@ class TorchNet(BaseEstimator):
                 waited += 1
                 if waited >= self.patience:
                     break
+            if self.deadline is not None and time.time() >= self.deadline:
+                break  # the stage's budget is ending: keep the best epoch so far, so the trial reports a score
         if best_state is not None:
             self.network_.load_state_dict(best_state)
         self.best_epoch_ = min(self.history_, key=lambda h: h[2])[0]
         self.stopped_epoch_ = self.history_[-1][0]
         return self
+
+    def _prepare(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Dense float32 features; for regression the target standardised, so one learning-rate range fits every scale."""
+        x, y = _dense(x), np.asarray(y)
+        self.input_shape_ = tuple(int(d) for d in x.shape[1:])
+        if not self.classes:
+            self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
+            y = (y - self.y_mean_) / self.y_std_
+        return x, y
+
+    def _device(self) -> torch.device:
+        # A trial given a GPU by Ray sees it as cuda:0; one given none has CUDA_VISIBLE_DEVICES empty.
+        return torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
     def _validation_loss(self, x_all, y_all, valid) -> float:
         self.network_.eval()
@@ -217,3 +236,24 @@ class TorchNet(BaseEstimator):
 
     def predict_proba(self, x):
         return torch.softmax(self._forward(x), dim=1).numpy()
+
+
+def fit_population(nets: list[TorchNet], x: np.ndarray, y: np.ndarray) -> list[TorchNet]:
+    """Fit MLP TorchNets that differ only in population.MEMBER_KEYS together, on features and a
+    target `_prepare`d by the first; each ends fitted as if alone. A member whose loss diverged
+    says why in `error_` (None when it trained)."""
+    from tuners.families import population
+
+    first = nets[0]
+    members = population.train([n.config for n in nets], x, y, first.classes, first.seed, first.max_epochs,
+                               first.patience, first._device(), first.deadline)
+    for net, member in zip(nets, members):
+        net.error_ = member.error
+        for name in ("input_shape_", "y_mean_", "y_std_"):
+            if hasattr(first, name):
+                setattr(net, name, getattr(first, name))
+        net.network_ = build_network("mlp", first.input_shape_, first.classes or 1, net.config)
+        population.load_member(net.network_, member)
+        net.network_.to(first._device())
+        net.history_, net.best_epoch_, net.stopped_epoch_ = member.history, member.best_epoch, member.stopped_epoch
+    return nets

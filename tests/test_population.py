@@ -1,0 +1,100 @@
+"""Population training (tuners/families/population.py): a configuration trained among others ends
+where it ends trained alone, and a plain fit is what torch.optim would give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.preprocessing import StandardScaler
+
+from tuners.families.base import INNER_VALIDATION
+from tuners.families.torch_net import TorchNet, build_mlp, fit_population
+
+ARCHITECTURE = dict(batch_size=32, layers=2, units=16, activation="relu")
+# Members differ in what population.MEMBER_KEYS lists; each population shares the rest.
+MEMBERS = [
+    dict(learning_rate=0.01, momentum=0.9, dropout=0.0, l1=1e-8, l2=1e-8),
+    dict(learning_rate=0.003, momentum=0.99, dropout=0.3, l1=1e-5, l2=1e-8),
+    dict(learning_rate=0.05, momentum=0.9, dropout=0.1, l1=1e-8, l2=1e-3),
+    dict(learning_rate=0.001, momentum=0.95, dropout=0.5, l1=1e-4, l2=1e-4),
+]
+
+
+def _data(task: str):
+    x, y = (load_breast_cancer if task == "classification" else load_diabetes)(return_X_y=True)
+    return StandardScaler().fit_transform(x).astype(np.float32), y
+
+
+def _state(net: TorchNet) -> dict[str, np.ndarray]:
+    return {k: v.detach().numpy().astype(np.float64) for k, v in net.network_.state_dict().items()}
+
+
+@pytest.mark.parametrize("task, optimizer, lr_decay, batch_norm", [
+    ("classification", "sgd", "linear", True),
+    ("classification", "adam", "exponential", False),
+    ("regression", "adagrad", "none", True),
+])
+def test_a_member_trained_in_a_population_ends_as_it_would_alone(task, optimizer, lr_decay, batch_norm):
+    x, y = _data(task)
+    classes = 2 if task == "classification" else 0
+    configs = [dict(ARCHITECTURE, **m, optimizer=optimizer, lr_decay=lr_decay, batch_norm=batch_norm) for m in MEMBERS]
+    population = [TorchNet(c, classes=classes, seed=3, max_epochs=40) for c in configs]
+    fit_population(population, *population[0]._prepare(x, y))
+    for config, member in zip(configs, population):
+        alone = TorchNet(config, classes=classes, seed=3, max_epochs=40).fit(x, y)
+        assert member.error_ is None
+        assert member.stopped_epoch_ == alone.stopped_epoch_ and member.best_epoch_ == alone.best_epoch_
+        np.testing.assert_allclose(np.array(member.history_), np.array(alone.history_), rtol=1e-5, atol=1e-7)
+        for name, weights in _state(alone).items():
+            np.testing.assert_allclose(_state(member)[name], weights, rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(member.predict(x), alone.predict(x), rtol=1e-5, atol=1e-5)
+    # The members really trained differently: the test is not passing on four copies of one model.
+    finals = {round(m.history_[m.best_epoch_ - 1][2], 6) for m in population}
+    assert len(finals) == len(MEMBERS)
+
+
+def test_a_diverging_member_fails_alone_and_the_others_are_untouched():
+    x, y = _data("regression")
+    shared = dict(batch_size=8, layers=3, units=256, activation="relu", optimizer="sgd", lr_decay="none",
+                  batch_norm=False, dropout=0.0, l1=1e-8, l2=1e-8)
+    good, diverging = dict(shared, learning_rate=1e-3, momentum=0.9), dict(shared, learning_rate=1.0, momentum=0.999)
+    population = [TorchNet(c, seed=0, max_epochs=15) for c in (diverging, good)]
+    fit_population(population, *population[0]._prepare(x, y))
+    assert "loss became" in population[0].error_
+    alone = TorchNet(good, seed=0, max_epochs=15).fit(x, y)
+    assert population[1].error_ is None and population[1].stopped_epoch_ == alone.stopped_epoch_
+    np.testing.assert_allclose(population[1].predict(x), alone.predict(x), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adagrad"])
+def test_a_plain_fit_takes_the_steps_torch_optim_takes(optimizer):
+    """The population's vectorised optimisers against torch.optim's, on the same batches."""
+    x, y = _data("classification")
+    config = dict(ARCHITECTURE, **MEMBERS[0], optimizer=optimizer, lr_decay="none", batch_norm=False)
+    epochs, seed = 5, 1
+    ours = TorchNet(config, classes=2, seed=seed, max_epochs=epochs, patience=epochs).fit(x, y)
+
+    torch.manual_seed(seed)
+    network = build_mlp((x.shape[1],), 2, config)
+    step = {"sgd": lambda p: torch.optim.SGD(p, lr=config["learning_rate"], momentum=config["momentum"]),
+            "adam": lambda p: torch.optim.Adam(p, lr=config["learning_rate"]),
+            "adagrad": lambda p: torch.optim.Adagrad(p, lr=config["learning_rate"])}[optimizer](network.parameters())
+    order = np.random.default_rng(seed).permutation(len(x))
+    train = torch.as_tensor(order[int(len(x) * INNER_VALIDATION):])  # the same inner split and batch order
+    shuffles = torch.Generator().manual_seed(seed)
+    features, target = torch.as_tensor(x), torch.as_tensor(y)
+    for _ in range(epochs):
+        shuffled = train[torch.randperm(len(train), generator=shuffles)]
+        for start in range(0, len(shuffled), config["batch_size"]):
+            rows = shuffled[start:start + config["batch_size"]]
+            step.zero_grad()
+            loss = torch.nn.functional.cross_entropy(network(features[rows]), target[rows])
+            loss = loss + sum(config["l1"] * w.abs().sum() + config["l2"] * (w * w).sum()
+                              for name, w in network.named_parameters() if name.endswith("weight"))
+            loss.backward()
+            step.step()
+    assert ours.stopped_epoch_ == epochs and ours.best_epoch_ == epochs  # still improving: the last epoch kept
+    for name, weights in network.state_dict().items():
+        np.testing.assert_allclose(_state(ours)[name], weights.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
