@@ -96,9 +96,12 @@ class Budget(click.ParamType):
 @click.option("--gpus-per-trial", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
               help="Fractions share a GPU between trials.")
 @click.option("--address", metavar="ADDR", help="Join a running Ray cluster (default: a local Ray for this run).")
+@click.option("--population", type=click.IntRange(min=1), metavar="N",
+              help="Ray Tune, mlp: configurations trained together in one trial, differing in learning rate, "
+                   "momentum, dropout, L1 and L2 (default: 64 with --gpus-per-trial, else 8; 1 turns it off).")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
               seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
-              gpus_per_trial: float, address: str | None) -> None:
+              gpus_per_trial: float, address: str | None, population: int | None) -> None:
     """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
     DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
@@ -110,7 +113,7 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
         data=data, target=target, family=Family(family) if family else None, tune=not no_tune, out=out, seed=seed,
         command=_command(tuner),
         budget_s=budget, trials=trials, search=search, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
-        address=address, tuner=tuner,
+        address=address, tuner=tuner, population=population,
     )
     _run_and_print(options, as_json, resume=False)
 

@@ -42,6 +42,7 @@ class RecommendOptions:
     gpus_per_trial: float = 0.0
     address: str | None = None
     tuner: str = "ray"  # ray or keras (KerasTuner, for the neural families)
+    population: int | None = None  # configurations per trial for the mlp under Ray Tune; None: by device
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -117,6 +118,7 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
     settings = tuners.TuneSettings(
         budget_s=options.budget_s, trials=options.trials, search=search, cpus_per_trial=options.cpus_per_trial,
         gpus_per_trial=options.gpus_per_trial, address=options.address, seed=options.seed, tuner=options.tuner,
+        population=options.population,
     )
     backend = tuners.backend_for(decision.family, options.tuner)
     progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {options.budget_s:g} s)")

@@ -98,3 +98,43 @@ def test_a_plain_fit_takes_the_steps_torch_optim_takes(optimizer):
     assert ours.stopped_epoch_ == epochs and ours.best_epoch_ == epochs  # still improving: the last epoch kept
     for name, weights in network.state_dict().items():
         np.testing.assert_allclose(_state(ours)[name], weights.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_a_ray_trial_trains_a_population_and_its_members_are_recorded_as_trials(examples_dir, tmp_path):
+    """Through the Ray backend: one trial per population, one record per member, and a member's
+    validation score is the score its configuration gets when evaluated alone."""
+    from advisor.loading import load
+    from advisor.profiling import profile
+    from advisor.types import Family
+    from tuners import population_space, ray_backend
+    from tuners.data import prepare
+    from tuners.families import FAMILIES
+    from tuners.stages import evaluate
+
+    dataset = load(examples_dir / "iris.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    mlp = FAMILIES[Family.MLP]
+    space = population_space.expand(mlp.space(problem), mlp.population_keys, size=4, seed=0)
+    request = ray_backend.StageRequest(name="random", space=space, points=(space.start,), num_samples=2, budget_s=120,
+                                       search="random", iterative=True, folds=len(problem.splits), seed=0)
+    with ray_backend.ray_session(None):
+        records = ray_backend.run_stage(request, ray_backend.evaluate_in_trial(evaluate, threads=1),
+                                        {"problem": problem, "family": "mlp"}, tmp_path, {"cpu": 1, "gpu": 0}, slots=2)
+    assert len(records) == 8 and len({r.population for r in records}) == 2
+    assert len({r.trial_id for r in records}) == 8
+    first = [r for r in records if r.population == records[0].population]
+    shared = {k: v for k, v in first[0].config.items() if k not in mlp.population_keys}
+    assert all({k: r.config[k] for k in shared} == shared for r in first)  # one architecture per population
+    assert len({r.config["learning_rate"] for r in first}) == 4  # members differ
+    starts = [r for r in records if r.config == mlp.space(problem).start]
+    assert len(starts) == 1  # the seeds' start is tried, as slot 0 of the first population
+    for record in records:
+        assert set(record.config) == set(mlp.space(problem).params)
+        assert mlp.space(problem).contains(record.config)
+    scored = [r for r in records if r.status == "completed"]
+    assert scored, [r.status for r in records]
+    member = max(scored, key=lambda r: r.score)
+    reports = []
+    evaluate(member.config, reports.append, problem, "mlp")  # the same configuration, alone
+    assert reports[-1]["score"] == pytest.approx(member.score, abs=1e-9)
+    assert member.curve and member.curve_best

@@ -20,6 +20,7 @@ from ray.tune import Callback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
+from tuners import population_space
 from tuners.records import TrialRecord, error_text
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
 
@@ -172,7 +173,7 @@ def run_stage(
             ),
         )
     grid = tuner.fit()
-    return [record for record in (_record(result, request.name) for result in grid) if record is not None]
+    return [member for result in grid for member in _members(_record(result, request.name), result.metrics or {})]
 
 
 def scheduler_description(iterative: bool, folds: int) -> str:
@@ -192,6 +193,27 @@ def _restorable(experiment: Path) -> bool:
         return True
     shutil.rmtree(experiment)
     return False
+
+
+def _members(record: TrialRecord | None, metrics: dict) -> list[TrialRecord]:
+    """A population trial as one record per member (the searcher's and the report's unit); a plain
+    trial as itself. A member's status is its own failure, else the trial's."""
+    if record is None:
+        return []
+    configs = population_space.members(record.config)
+    if configs is None:
+        return [record]
+    reported = {m["slot"]: m for m in metrics.get("members", [])}
+    found = []
+    for slot, config in enumerate(configs):
+        member = reported.get(slot, {})
+        error = member.get("error") or (record.error if record.status == "failed" else None)
+        found.append(dataclasses.replace(
+            record, trial_id=f"{record.trial_id}.{slot}", config=config, score=member.get("score"),
+            status="failed" if error else record.status, error=error, folds_done=int(member.get("folds_done", 0)),
+            score_sem=member.get("score_sem"), curve=member.get("curve"), curve_best=member.get("curve_best"),
+            population=record.trial_id))
+    return found
 
 
 def _record(result, stage: str) -> TrialRecord | None:

@@ -22,6 +22,7 @@ class TrialRecord:
     curve: list[list[float | None]] | None = None  # [step, train loss, validation loss] on the first fold
     curve_best: int | None = None  # the step whose weights/trees were kept by early stopping
     epochs: int | None = None  # the epoch budget Hyperband gave the trial (KerasTuner backend); None: the full budget
+    population: str | None = None  # the Ray trial that trained this configuration together with others
 
 
 def error_text(error: BaseException) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from advisor.errors import InputError, RunFailed
 from advisor.types import Family
-from tuners import duel, ray_backend
+from tuners import duel, population_space, ray_backend
 from tuners.data import Problem, take
 from tuners.export import save_model
 from tuners.families import FAMILIES, family_def
@@ -44,6 +44,7 @@ class TuneSettings:
     address: str | None
     seed: int
     tuner: str = "ray"  # ray or keras: which backend searches (the keras one for the neural families)
+    population: int | None = None  # configurations per Ray trial for families that train populations; None: by device
 
 
 class TuningFailed(RunFailed):
@@ -58,6 +59,9 @@ def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Pr
     there with its best epoch so far, and no new fold starts, so a slow family (a CNN on CPU)
     still reports a score instead of being cut off with none."""
     definition = family_def(Family(family), tuner)
+    configs = population_space.members(config)
+    if configs is not None:
+        return evaluate_population(configs, report, problem, definition, deadline)
     scores, curve = [], {}
     for fold, (train, valid) in enumerate(problem.splits, start=1):
         if deadline is not None and fold > 1 and time.time() >= deadline:
@@ -76,8 +80,47 @@ def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Pr
             curve = learning_curve(model[-1])
         last = fold == len(problem.splits)
         if definition.iterative or last:  # per-fold reports feed ASHA; each costs Tune bookkeeping
-            sem = float(np.std(scores, ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None
-            report({"score": float(np.mean(scores)), "score_sem": sem, "folds_done": fold, "done_all_folds": last, **curve})
+            report({"score": float(np.mean(scores)), "score_sem": _sem(scores), "folds_done": fold, "done_all_folds": last, **curve})
+
+
+def evaluate_population(configs: list[dict[str, Any]], report: Callable[[dict], None], problem: Problem,
+                        definition, deadline: float | None = None) -> None:
+    """`evaluate` for a population: the members are fitted together on each fold and scored one by
+    one. Each report carries every member's running mean under "members"; its "score" is the best
+    member's, which is what the scheduler sees of the trial. A member that diverges drops out alone."""
+    scores: list[list[float]] = [[] for _ in configs]
+    errors: list[str | None] = [None] * len(configs)
+    curves: list[dict] = [{} for _ in configs]
+    for fold, (train, valid) in enumerate(problem.splits, start=1):
+        if deadline is not None and fold > 1 and time.time() >= deadline:
+            return
+        alive = [i for i, error in enumerate(errors) if error is None]
+        y_train = None if problem.y_train is None else problem.y_train[train]
+        y_valid = None if problem.y_train is None else problem.y_train[valid]
+        models = [definition.build(configs[i], problem) for i in alive]
+        if deadline is not None:
+            for model in models:
+                model.set_params(model__deadline=deadline)
+        fitted = definition.fit_members(models, take(problem.x_train, train), y_train)
+        for i, model, error in zip(alive, models, fitted):
+            value = math.nan if error else score(problem.metric, model, take(problem.x_train, valid), y_valid)
+            if error or not math.isfinite(value):
+                errors[i] = error or f"DivergedError: validation {problem.metric} is {value} on fold {fold}"
+                continue
+            scores[i].append(value)
+            if fold == 1:
+                curves[i] = learning_curve(model[-1])
+        if all(errors):
+            raise DivergedError(f"every member of the population failed; the first: {errors[0]}")
+        members = [{"slot": i, "score": float(np.mean(s)) if s and not errors[i] else None, "score_sem": _sem(s),
+                    "folds_done": len(s), "error": errors[i], **curves[i]} for i, s in enumerate(scores)]
+        leader = max((m for m in members if m["score"] is not None), key=lambda m: m["score"])
+        report({"score": leader["score"], "score_sem": leader["score_sem"], "folds_done": fold,
+                "done_all_folds": fold == len(problem.splits), "members": members})
+
+
+def _sem(scores: list[float]) -> float | None:
+    return float(np.std(scores, ddof=1) / np.sqrt(len(scores))) if len(scores) > 1 else None
 
 
 def learning_curve(estimator) -> dict[str, Any]:
@@ -131,14 +174,14 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
             if saved.exists():  # finished before the run was stopped: keep, never re-run
                 records += [TrialRecord(**r) for r in json.loads(saved.read_text(encoding="utf-8"))]
                 continue
-            stage_space, points = space, (space.start,)
-            if stage == "fine":
-                stage_space, points = _fine_space(space, records), ()
+            stage_space = _fine_space(space, records) if stage == "fine" else space
+            configurations = _stage_trials(settings.trials, stage, len(stages))
+            stage_space, num_samples = _populations(stage_space, definition, settings, configurations, index)
+            points = () if stage == "fine" else (stage_space.start,)
             left = settings.budget_s - (time.monotonic() - started)
             share = COARSE_SHARE if stage == "random" else 1.0
             request = ray_backend.StageRequest(
-                name=stage, space=stage_space, points=points,
-                num_samples=_stage_trials(settings.trials, stage, len(stages)),
+                name=stage, space=stage_space, points=points, num_samples=num_samples,
                 budget_s=max(1.0, left * share), search="bayes" if stage == "bayes" else "random",
                 iterative=definition.iterative, folds=len(problem.splits), seed=settings.seed + index,
                 retries=CLUSTER_TRIAL_RETRIES if settings.address else 0,
@@ -189,6 +232,17 @@ def _stage_trials(trials: int | None, stage: str, stages: int) -> int:
         return trials
     coarse = max(1, math.ceil(trials * COARSE_SHARE))
     return coarse if stage == "random" else max(1, trials - coarse)
+
+
+def _populations(space: Space, definition, settings: TuneSettings, configurations: int, stage: int) -> tuple[Space, int]:
+    """The stage's space and Ray trial count: for a family that trains populations, each trial
+    holds up to population_space.slots configurations (no more than the stage may try)."""
+    size = population_space.slots(settings.gpus_per_trial, settings.population) if definition.population_keys else 1
+    size = min(size, configurations)
+    if size <= 1:
+        return space, configurations
+    expanded = population_space.expand(space, definition.population_keys, size, settings.seed + stage)
+    return expanded, population_space.trials_for(configurations, size)
 
 
 def _fine_space(space: Space, records: list[TrialRecord]) -> Space:

@@ -24,6 +24,9 @@ MAX_EPOCHS = 100
 PATIENCE = 10
 INNER_VALIDATION = 0.15
 GRADIENT_CLIP_NORM = 1.0
+# The continuous hyperparameters in which the members of a population may differ (population.py);
+# they share everything else (the architecture, batch size, optimiser and decay schedule).
+POPULATION_KEYS = ("learning_rate", "momentum", "dropout", "l1", "l2")
 
 
 def dense_float32(x) -> np.ndarray:
@@ -48,6 +51,10 @@ class FamilyDef:
     defaults: Callable[[Problem], dict[str, Any]]
     iterative: bool  # trains in epochs/rounds: early stopping inside, ASHA on top
     model_format: str  # how the fitted model is exported: skops, xgboost or torch
+    # Families that train populations: which keys members may differ in, and how to fit built
+    # pipelines together on one fold (returns each member's error, None where it trained).
+    population_keys: tuple[str, ...] = ()
+    fit_members: Callable[[list[Pipeline], Any, Any], list[str | None]] | None = None
 
 
 def array_pipeline(model) -> Pipeline:

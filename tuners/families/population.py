@@ -26,9 +26,7 @@ import torch
 from torch import nn
 from torch.func import vmap
 
-from tuners.families.base import INNER_VALIDATION
-
-MEMBER_KEYS = ("learning_rate", "momentum", "dropout", "l1", "l2")
+from tuners.families.base import INNER_VALIDATION, POPULATION_KEYS as MEMBER_KEYS
 # torch.optim's defaults; Adam keeps its betas at their defaults whatever the momentum (seed 003)
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, ADAGRAD_EPSILON = 0.9, 0.999, 1e-8, 1e-10
 BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM = 1e-5, 0.1  # nn.BatchNorm1d's defaults, so exported models agree
@@ -94,11 +92,12 @@ class _Functional:
         return h, stats
 
 
-def _template(input_shape, outputs: int, config: dict) -> nn.Sequential:
+def _template(input_shape, outputs: int, shared: dict, dropout: bool) -> nn.Sequential:
     from tuners.families.torch_net import build_mlp
 
-    # Every member gets a dropout layer's slot (rate 0 keeps all units), so one module list fits all.
-    return build_mlp(input_shape, outputs, dict(config, dropout=0.5))
+    # With any member dropping units every member gets the dropout slots (rate 0 keeps all units),
+    # so one module list fits all; with none, no masks are drawn at all.
+    return build_mlp(input_shape, outputs, dict(shared, dropout=0.5 if dropout else 0.0))
 
 
 def _stack(template: nn.Module, members: int, device) -> tuple[dict, dict]:
@@ -170,11 +169,33 @@ def _member_losses(outputs: torch.Tensor, target: torch.Tensor, classes: int) ->
     return ((outputs[..., 0] - target) ** 2).mean(1)
 
 
+def chunk_size(configs: list[dict], input_width: int, outputs: int, device: torch.device) -> int:
+    """Members trained at once: on a GPU as many as half its free memory holds (weights, gradients
+    and two optimiser states per weight, and a batch's activations, masks and their gradients per
+    layer); on a CPU all of them (memory is not what limits it there)."""
+    if device.type != "cuda":
+        return len(configs)
+    c = configs[0]
+    widths = [input_width] + [int(c["units"])] * int(c["layers"]) + [outputs]
+    weights = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    per_member = 4 * (4 * weights + 4 * int(c["batch_size"]) * sum(widths))
+    free, _ = torch.cuda.mem_get_info(device)
+    return max(1, min(len(configs), int(free * 0.5 // per_member)))
+
+
 def train(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, max_epochs: int,
-          patience: int, device: torch.device, deadline: float | None = None,
-          predict_chunk: int = 4096) -> list[Member]:
+          patience: int, device: torch.device, deadline: float | None = None) -> list[Member]:
     """Train every configuration in `configs` (all with the same shared_part) on dense float32 `x`
-    and `y` (class indices, or an already standardised target); one Member each, in order."""
+    and `y` (class indices, or an already standardised target); one Member each, in order, in
+    chunks the device's memory holds."""
+    at_once = chunk_size(configs, int(np.prod(x.shape[1:])), classes or 1, device)
+    return [member for start in range(0, len(configs), at_once)
+            for member in _train_chunk(configs[start:start + at_once], x, y, classes, seed, max_epochs, patience,
+                                       device, deadline)]
+
+
+def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, max_epochs: int,
+                 patience: int, device: torch.device, deadline: float | None, predict_chunk: int = 4096) -> list[Member]:
     shared = shared_part(configs[0])
     if any(shared_part(c) != shared for c in configs):
         raise ValueError("a population's members must share everything but " + ", ".join(MEMBER_KEYS))
@@ -183,7 +204,7 @@ def train(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed:
     order = np.random.default_rng(seed).permutation(len(x))
     cut = max(1, int(len(x) * INNER_VALIDATION)) if len(x) >= 20 else 0
     valid, train_rows = order[:cut], order[cut:]
-    template = _template(tuple(int(d) for d in x.shape[1:]), classes or 1, shared)
+    template = _template(tuple(int(d) for d in x.shape[1:]), classes or 1, shared, any(c["dropout"] > 0 for c in configs))
     net = _Functional(template)
     params, buffers = _stack(template, size, device)
     x_all = torch.as_tensor(x, device=device)

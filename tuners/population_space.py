@@ -1,0 +1,64 @@
+"""Population trials, on the search side: one Ray Tune trial carries several configurations that
+share an architecture and differ in the continuous hyperparameters (tuners/families/population.py
+trains them together). Imports no torch: the driver only reshapes spaces and configs.
+
+A population's space holds each shared parameter once and each member parameter once per member
+slot, `name@k`; the searcher samples all of them, so every member is a configuration drawn from
+the family's own space. Results come back one per member, and are recorded as separate trials.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tuners.space import Param, Space
+
+SLOT = "@"
+# Members trained together in one trial. On a GPU the trial trains them in chunks that fit its
+# memory (population.chunk_size); on a CPU a few members already share the cost of each batch's
+# Python and framework overhead: bench/results/population_cpu.md.
+GPU_SLOTS = 64
+CPU_SLOTS = 8
+
+
+def slots(gpus_per_trial: float, asked: int | None) -> int:
+    """Member slots per trial: what the user asked for (1 turns populations off), else by device."""
+    if asked is not None:
+        return max(1, asked)
+    return GPU_SLOTS if gpus_per_trial > 0 else CPU_SLOTS
+
+
+def expand(space: Space, member_keys: tuple[str, ...], size: int, seed: int) -> Space:
+    """The population space of `size` slots, and its starting point: the family's start in slot 0
+    and the other slots drawn from the space (seeded), so the start is still tried first."""
+    keys = [k for k in member_keys if k in space.params]
+    params: dict[str, Param] = {k: p for k, p in space.params.items() if k not in keys}
+    for slot in range(size):
+        params.update({f"{k}{SLOT}{slot}": space.params[k] for k in keys})
+    rng = np.random.default_rng(seed)
+    start = {k: v for k, v in space.start.items() if k not in keys}
+    for slot in range(size):
+        start.update({f"{k}{SLOT}{slot}": space.start[k] if slot == 0 else space.params[k].domain.sample(rng) for k in keys})
+    return Space(params, start=start)
+
+
+def members(config: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The member configurations of a population config (slot order); None for a plain config."""
+    slotted = [k for k in config if SLOT in k]
+    if not slotted:
+        return None
+    shared = {k: v for k, v in config.items() if SLOT not in k}
+    count = 1 + max(int(k.rsplit(SLOT, 1)[1]) for k in slotted)
+    found = [dict(shared) for _ in range(count)]
+    for key in slotted:
+        name, slot = key.rsplit(SLOT, 1)
+        found[int(slot)][name] = config[key]
+    return found
+
+
+def trials_for(configurations: int, size: int) -> int:
+    """Ray trials that hold `configurations` configurations in populations of `size`."""
+    return max(1, math.ceil(configurations / size))
