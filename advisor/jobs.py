@@ -15,6 +15,7 @@ RecommendOptions per job. Pure: no Ray, no runs.
         search: random         # ray: random or bayes; keras: hyperband (its default), random or bayes
         cpus_per_trial: 1
         gpus_per_trial: 0.5
+        population: 64         # mlp under ray: configurations trained together per trial
         seed: 0
 """
 
@@ -30,7 +31,7 @@ from advisor.pipeline import SEARCHES, RecommendOptions
 from advisor.types import Family
 
 FIELDS = {"data", "name", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
-          "seed"}
+          "seed", "population"}
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -110,6 +111,7 @@ def _job(fields: dict[str, Any], index: int, path: Path, out: Path, address: str
                                                                      SEARCHES[fields.get("tuner", "ray")]),
             cpus_per_trial=_number(fields.get("cpus_per_trial", 1.0), "cpus_per_trial", positive=True),
             gpus_per_trial=_number(fields.get("gpus_per_trial", 0.0), "gpus_per_trial", positive=False),
+            population=None if fields.get("population") is None else _integer(fields["population"], "population", 1),
             address=address,
             command=f"advisor batch {path} (job {name})",
         )

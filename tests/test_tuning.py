@@ -121,25 +121,29 @@ def test_a_trial_at_its_stages_deadline_reports_its_best_so_far_instead_of_nothi
 
 
 def _finished_trials(experiment: Path) -> dict[str, float]:
-    """Trials whose every fold is recorded in their own result file: trial id -> score."""
+    """Configurations whose every fold is recorded in their Ray trial's own result file: trial id
+    (a population's members: trial id.slot) -> score."""
     finished = {}
     for result_file in experiment.glob("*/result.json"):
         lines = [json.loads(line) for line in result_file.read_text().splitlines() if line.strip()]
         if lines and lines[-1].get("done_all_folds"):
-            finished[lines[-1]["trial_id"]] = lines[-1]["score"]
+            last = lines[-1]
+            for member in last["members"]:
+                if member["error"] is None:  # a member that diverged is recorded as failed
+                    finished[f"{last['trial_id']}.{member['slot']}"] = member["score"]
     return finished
 
 
 def test_a_killed_run_resumes_without_losing_or_rerunning_finished_trials(examples_dir, tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "advisor", "recommend", str(examples_dir / "breast_cancer.csv"), "--family", "mlp",
-               "--trials", "10", "--budget", "600s", "--out", str(out), "--json"]
+               "--trials", "12", "--population", "2", "--budget", "600s", "--out", str(out), "--json"]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     experiment = out / "tuning" / "random"
     try:
         deadline = time.monotonic() + 240
-        while len(_finished_trials(experiment)) < 2:
+        while len({member.rsplit(".", 1)[0] for member in _finished_trials(experiment)}) < 2:  # two populations
             assert process.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "no trial finished in time"
             time.sleep(0.5)
@@ -155,7 +159,7 @@ def test_a_killed_run_resumes_without_losing_or_rerunning_finished_trials(exampl
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     trials = {t["trial_id"]: t for t in result["trials"]}
-    assert len(trials) == len(result["trials"]) == 10  # none lost, none run twice
+    assert len(trials) == len(result["trials"]) == 12  # none lost, none run twice
     for trial_id, score in before.items():
         assert trials[trial_id]["score"] == pytest.approx(score)
         assert trials[trial_id]["status"] == "completed"

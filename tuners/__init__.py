@@ -120,13 +120,23 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
         resources={"cpus_per_trial": found.cluster["CPU"] if backend == "keras" else settings.cpus_per_trial,
                    "gpus_per_trial": found.cluster["GPU"] if backend == "keras" else settings.gpus_per_trial,
                    "address": settings.address or "local", "cluster_cpus": found.cluster.get("CPU", 0.0),
-                   "cluster_gpus": found.cluster.get("GPU", 0.0), "nodes": found.cluster.get("nodes", 1.0)},
+                   "cluster_gpus": found.cluster.get("GPU", 0.0), "nodes": found.cluster.get("nodes", 1.0),
+                   **_populations(records)},
         model={"path": str(run_dir / "model"), "format": family_def(family, backend).model_format},
         test_rows=[int(i) for i in problem.test_rows],
         duel=found.duel,
         test_details=finished["details"],
         library=library,
     )
+
+
+def _populations(records) -> dict[str, int]:
+    """How many configurations each Ray trial trained at once (1: one per trial), and in how many trials."""
+    sizes: dict[str, int] = {}
+    for record in records:
+        if record.population is not None:
+            sizes[record.population] = sizes.get(record.population, 0) + 1
+    return {"population": max(sizes.values(), default=1), "population_trials": len(sizes)}
 
 
 def _library(family: Family) -> str:

@@ -248,6 +248,8 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
     for epoch in range(1, max_epochs + 1):
         shuffled = train_index[torch.randperm(len(train_index), generator=shuffles).to(device)]
         totals = torch.zeros(size, device=device)
+        first_bad = torch.zeros(size, device=device)  # each member's first non-finite batch loss (kept on the device)
+        seen_bad = torch.zeros(size, dtype=torch.bool, device=device)
         for start in range(0, len(shuffled), batch):
             rows = shuffled[start:start + batch]
             if len(rows) < 2 and shared["batch_norm"]:
@@ -260,9 +262,11 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
             with torch.no_grad():
                 _update_running_statistics(net, buffers, stats, len(rows), active)
                 totals += losses.detach() * len(rows)
+                bad = ~torch.isfinite(losses.detach()) & ~seen_bad
+                first_bad, seen_bad = torch.where(bad, losses.detach(), first_bad), seen_bad | bad
             optimiser.step(params, factor, active)
         factor = _schedule(shared["lr_decay"], epoch, max_epochs)
-        train_losses = (totals / max(1, len(train_rows))).tolist()
+        train_losses = torch.where(seen_bad, first_bad, totals / max(1, len(train_rows))).tolist()
         valid_losses = validation_losses().tolist() if cut else train_losses
         improved = []
         for i in range(size):
