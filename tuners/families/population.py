@@ -55,7 +55,9 @@ def _uniform(seed: int, step: int, layer: int, shape: tuple[int, ...], device) -
     with wrap-around; right shifts are masked to act as logical shifts."""
     count = int(np.prod(shape))
     x = torch.arange(count, device=device, dtype=torch.int64)
-    x = x + ((seed * 0x9E3779B1 + step * 0x85EBCA77 + layer * 0xC2B2AE3D) & 0x7FFFFFFFFFFF) * 0x100000
+    # The key fills the bits above the position's 20 (positions beyond 2^20 still differ: the sum
+    # wraps), kept below 2^43 so the offset fits an int64.
+    x = x + ((seed * 0x9E3779B1 + step * 0x85EBCA77 + layer * 0xC2B2AE3D) & ((1 << 43) - 1)) * (1 << 20)
     for shift, multiplier in ((30, -4658895280553007687), (27, -7723592293110705685)):  # 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
         x = (x ^ ((x >> shift) & ((1 << (64 - shift)) - 1))) * multiplier
     x = x ^ ((x >> 31) & ((1 << 33) - 1))
