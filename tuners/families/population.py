@@ -123,7 +123,9 @@ class _Optimiser:
     def __init__(self, kind: str, params: dict, rates: list[float], momenta: list[float]):
         self.kind, self.step_count = kind, 0
         self.state = {k: [torch.zeros_like(p) for _ in range(2 if kind == "adam" else 1)] for k, p in params.items()}
-        self.rates, self.momenta = rates, momenta
+        # Per-member columns, made once (not copied to the device at every step).
+        self.rates = {k: _column(rates, p.device, p) for k, p in params.items()}
+        self.momenta = {k: _column(momenta, p.device, p) for k, p in params.items()}
 
     @torch.no_grad()
     def step(self, params: dict, factor: float, active: torch.Tensor) -> None:
@@ -132,9 +134,9 @@ class _Optimiser:
         for name, p in params.items():
             g, state = p.grad, self.state[name]
             moving = active.view(-1, *[1] * (p.dim() - 1))
-            lr = _column(self.rates, p.device, p) * factor
+            lr = self.rates[name] * factor
             if self.kind == "sgd":
-                beta = _column(self.momenta, p.device, p)
+                beta = self.momenta[name]
                 buffer = g.clone() if t == 1 else state[0] * beta + g
                 update = lr * buffer
             elif self.kind == "adam":
@@ -236,7 +238,8 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
                 total += _member_losses(eval_forward(params, buffers, x_all[rows]), y_all[rows], classes) * len(rows)
             return total / len(valid)
 
-    active = torch.ones(size, dtype=torch.bool, device=device)
+    running = [True] * size  # still training (not stopped early, not failed)
+    active = torch.tensor(running, device=device)
     errors: list[str | None] = [None] * size
     best = [math.inf] * size
     waited = [0] * size
@@ -272,13 +275,13 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
         valid_losses = validation_losses().tolist() if cut else train_losses
         improved = []
         for i in range(size):
-            if not active[i]:
+            if not running[i]:
                 continue
             for what, value in (("training", train_losses[i]), ("validation", valid_losses[i])):
                 if errors[i] is None and not math.isfinite(value):
                     errors[i] = f"{what} loss became {value} at epoch {epoch}"
             if errors[i] is not None:
-                active[i] = False
+                running[i] = False
                 continue
             histories[i].append((epoch, train_losses[i], valid_losses[i]))
             if valid_losses[i] < best[i] - 1e-7:
@@ -287,7 +290,7 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
             else:
                 waited[i] += 1
                 if waited[i] >= patience:
-                    active[i] = False  # this member stops; the others go on
+                    running[i] = False  # this member stops; the others go on
         if improved:
             keep_mask = torch.zeros(size, dtype=torch.bool, device=device)
             keep_mask[improved] = True
@@ -296,7 +299,8 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
                     for k in store:
                         mask = keep_mask.view(-1, *[1] * (source[k].dim() - 1))
                         store[k] = torch.where(mask, source[k].detach(), store[k])
-        if not bool(active.any()) or (deadline is not None and time.time() >= deadline):
+        active = torch.tensor(running, device=device)  # one copy per epoch, not one per member
+        if not any(running) or (deadline is not None and time.time() >= deadline):
             break
     kept = {**best_params, **best_buffers}
     return [Member(state={k: kept[k][i].detach().cpu() for k in names},
