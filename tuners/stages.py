@@ -55,16 +55,18 @@ def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Pr
              tuner: str = "ray", deadline: float | None = None) -> None:
     """Score one configuration on every validation fold, reporting the running mean after each.
 
-    `deadline` (time.time()) is when the stage's budget ends: a net that trains in epochs stops
-    there with its best epoch so far, and no new fold starts, so a slow family (a CNN on CPU)
-    still reports a score instead of being cut off with none."""
+    `deadline` (time.time()) is just before the stage's budget ends: a family that trains in epochs
+    or rounds stops there with its best epoch so far and starts no new fold (it has reported the
+    folds it finished), so a slow family (a CNN on CPU) still reports a score instead of being cut
+    off with none. Other families fit all at once and ignore it: Ray lets their last fits finish,
+    and a trial must report before it ends (Ray fails a stage on one that does not)."""
     definition = family_def(Family(family), tuner)
     configs = population_space.members(config)
     if configs is not None:
         return evaluate_population(configs, report, problem, definition, deadline)
     scores, curve = [], {}
     for fold, (train, valid) in enumerate(problem.splits, start=1):
-        if deadline is not None and fold > 1 and time.time() >= deadline:
+        if deadline is not None and definition.iterative and fold > 1 and time.time() >= deadline:
             return
         y_train = None if problem.y_train is None else problem.y_train[train]
         y_valid = None if problem.y_train is None else problem.y_train[valid]
