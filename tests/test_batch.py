@@ -153,7 +153,7 @@ def test_a_batch_survives_losing_its_worker_node(cluster, tmp_path, examples_dir
     running = _batch([str(_jobs_file(tmp_path, examples_dir, budget="90s", trials=12)), "--address", address,
                       "--out", str(out), "--json"])
     deadline = time.time() + 120
-    while time.time() < deadline and not list(out.glob("*/tuning/random/*/result.json")):
+    while time.time() < deadline and not list(out.glob("*/tuning/random-*/*/result.json")):
         time.sleep(0.5)  # until some trial has reported
     _kill(nodes["worker"])
     stdout, stderr = running.communicate(timeout=600)

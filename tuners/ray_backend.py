@@ -125,7 +125,10 @@ def run_stage(
 ) -> list[TrialRecord]:
     """Run (or resume, when its experiment folder exists) one search stage; return its trials."""
     storage = storage.resolve()
-    experiment = storage / request.name
+    # Ray stages an experiment's trial folders under the session's artifacts by experiment name and
+    # start second: concurrent runs (a batch's jobs, started together) naming theirs all "random"
+    # would share, and sync, each other's trials. The name carries its run's folder, stably for a resume.
+    experiment = storage / f"{request.name}-{hashlib.sha1(str(storage).encode()).hexdigest()[:8]}"
     # Ray Tune registers a trainable by name for the whole Ray job: concurrent runs (a batch's jobs)
     # must not share one. The name is derived from the experiment's folder, so a resume finds it again.
     trainable.__name__ = trainable.__qualname__ = "advisor_" + hashlib.sha1(str(experiment).encode()).hexdigest()[:16]
@@ -165,7 +168,7 @@ def run_stage(
                 reuse_actors=True,  # a new actor per trial costs about 1 s on 2 cores
             ),
             run_config=tune.RunConfig(
-                name=request.name,
+                name=experiment.name,
                 storage_path=str(storage),
                 verbose=0,
                 callbacks=callbacks,
