@@ -97,8 +97,9 @@ class Budget(click.ParamType):
               help="Fractions share a GPU between trials.")
 @click.option("--address", metavar="ADDR", help="Join a running Ray cluster (default: a local Ray for this run).")
 @click.option("--population", type=click.IntRange(min=1), metavar="N",
-              help="Ray Tune, mlp: configurations trained together in one trial, differing in learning rate, "
-                   "momentum, dropout, L1 and L2 (default: 64 with --gpus-per-trial, else 8; 1 turns it off).")
+              help="Ray Tune, mlp/cnn/rnn: configurations trained together in one trial, differing in learning "
+                   "rate, momentum, dropout, L1 and L2 (default with --gpus-per-trial: 64, rnn 8; without: mlp 8, "
+                   "cnn and rnn 1; 1 turns it off).")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
               seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
               gpus_per_trial: float, address: str | None, population: int | None) -> None:

@@ -15,7 +15,7 @@ RecommendOptions per job. Pure: no Ray, no runs.
         search: random         # ray: random or bayes; keras: hyperband (its default), random or bayes
         cpus_per_trial: 1
         gpus_per_trial: 0.5
-        population: 64         # mlp under ray: configurations trained together per trial
+        population: 64         # mlp/cnn/rnn under ray: configurations trained together per trial
         seed: 0
 """
 

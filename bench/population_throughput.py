@@ -44,7 +44,7 @@ from tuners.data import Problem  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
 from tuners.families.base import INNER_VALIDATION  # noqa: E402
 from tuners.space import Choice, LogUniform, OneMinusLogUniform, Param, Space, Uniform  # noqa: E402
-from tuners.stages import evaluate_population  # noqa: E402
+from tuners.stages import evaluate_with  # noqa: E402
 
 FEATURES, CLASSES, EPOCHS = 64, 10, 5
 MODEL = dict(layers=2, units=256, activation="relu", optimizer="sgd", lr_decay="none", batch_norm=False, batch_size=256)
@@ -85,7 +85,7 @@ def _fixed_epochs_build(config, problem):
 def population_trial(config: dict, report, problem: Problem, deadline: float | None = None) -> None:
     """The advisor's population evaluation, with the probe's fixed epoch count."""
     definition = dataclasses.replace(FAMILIES[Family.MLP], build=_fixed_epochs_build)
-    evaluate_population(population_space.members(config), report, problem, definition, deadline)
+    evaluate_with(definition, config, report, problem, deadline)
 
 
 def run_advisor(problem: Problem, population: int, configs: int, gpu: bool, storage: Path) -> dict:

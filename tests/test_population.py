@@ -1,17 +1,21 @@
-"""Population training (tuners/families/population.py): a configuration trained among others ends
-where it ends trained alone, and a plain fit is what torch.optim would give."""
+"""Population training (tuners/families/population.py): a configuration of any neural family
+trained among others ends where it ends trained alone, the exported network computes what training
+validated, and a plain fit is what torch.optim would give."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.preprocessing import StandardScaler
 
 from tuners.families.base import INNER_VALIDATION
 from tuners.families.torch_net import TorchNet, build_mlp, fit_population
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ARCHITECTURE = dict(batch_size=32, layers=2, units=16, activation="relu")
 # Members differ in what population.MEMBER_KEYS lists; each population shares the rest.
 MEMBERS = [
@@ -31,6 +35,36 @@ def _state(net: TorchNet) -> dict[str, np.ndarray]:
     return {k: v.detach().numpy().astype(np.float64) for k, v in net.network_.state_dict().items()}
 
 
+def _assert_members_end_as_alone(configs: list[dict], x, y, classes: int, architecture: str, max_epochs: int):
+    population = [TorchNet(c, classes=classes, seed=3, max_epochs=max_epochs, architecture=architecture) for c in configs]
+    fit_population(population, *population[0]._prepare(x, y))
+    for config, member in zip(configs, population):
+        alone = TorchNet(config, classes=classes, seed=3, max_epochs=max_epochs, architecture=architecture).fit(x, y)
+        assert member.error_ is None
+        assert member.stopped_epoch_ == alone.stopped_epoch_ and member.best_epoch_ == alone.best_epoch_
+        np.testing.assert_allclose(np.array(member.history_), np.array(alone.history_), rtol=1e-5, atol=1e-7)
+        for name, weights in _state(alone).items():
+            np.testing.assert_allclose(_state(member)[name], weights, rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(member.predict(x), alone.predict(x), rtol=1e-5, atol=1e-5)
+        _assert_exported_network_scores_as_validated(member, x, y)
+    # The members really trained differently: the test is not passing on four copies of one model.
+    finals = {round(m.history_[m.best_epoch_ - 1][2], 6) for m in population}
+    assert len(finals) == len(configs)
+
+
+def _assert_exported_network_scores_as_validated(net: TorchNet, x, y):
+    """The exported module (what `advisor predict` runs) gives the validation loss that training
+    recorded for the kept epoch: the functional forward and the module compute the same network."""
+    valid = np.random.default_rng(net.seed).permutation(len(x))[:int(len(x) * INNER_VALIDATION)]
+    with torch.no_grad():
+        outputs = net._forward(x[valid])
+    if net.classes:
+        loss = torch.nn.functional.cross_entropy(outputs, torch.as_tensor(y[valid]))
+    else:
+        loss = torch.nn.functional.mse_loss(outputs[:, 0], torch.as_tensor((y[valid] - net.y_mean_) / net.y_std_, dtype=torch.float32))
+    assert float(loss) == pytest.approx(net.history_[net.best_epoch_ - 1][2], rel=1e-4)
+
+
 @pytest.mark.parametrize("task, optimizer, lr_decay, batch_norm", [
     ("classification", "sgd", "linear", True),
     ("classification", "adam", "exponential", False),
@@ -38,21 +72,43 @@ def _state(net: TorchNet) -> dict[str, np.ndarray]:
 ])
 def test_a_member_trained_in_a_population_ends_as_it_would_alone(task, optimizer, lr_decay, batch_norm):
     x, y = _data(task)
-    classes = 2 if task == "classification" else 0
     configs = [dict(ARCHITECTURE, **m, optimizer=optimizer, lr_decay=lr_decay, batch_norm=batch_norm) for m in MEMBERS]
-    population = [TorchNet(c, classes=classes, seed=3, max_epochs=40) for c in configs]
-    fit_population(population, *population[0]._prepare(x, y))
-    for config, member in zip(configs, population):
-        alone = TorchNet(config, classes=classes, seed=3, max_epochs=40).fit(x, y)
-        assert member.error_ is None
-        assert member.stopped_epoch_ == alone.stopped_epoch_ and member.best_epoch_ == alone.best_epoch_
-        np.testing.assert_allclose(np.array(member.history_), np.array(alone.history_), rtol=1e-5, atol=1e-7)
-        for name, weights in _state(alone).items():
-            np.testing.assert_allclose(_state(member)[name], weights, rtol=1e-5, atol=1e-6, err_msg=name)
-        np.testing.assert_allclose(member.predict(x), alone.predict(x), rtol=1e-5, atol=1e-5)
-    # The members really trained differently: the test is not passing on four copies of one model.
-    finals = {round(m.history_[m.best_epoch_ - 1][2], 6) for m in population}
-    assert len(finals) == len(MEMBERS)
+    _assert_members_end_as_alone(configs, x, y, 2 if task == "classification" else 0, "mlp", max_epochs=40)
+
+
+# The CNN and RNN spaces have no L1 term; their members differ in the other member keys.
+DEEP_MEMBERS = [{k: v for k, v in m.items() if k != "l1"} for m in MEMBERS]
+
+
+def test_a_cnn_member_ends_as_it_would_alone():
+    """Convolutions, 2-d batch norm, pooling, head dropout and shift augmentation, on digits images."""
+    digits = load_digits()
+    x, y = (digits.images[:600, None] / 16.0).astype(np.float32), digits.target[:600]
+    architecture = dict(blocks=2, filters=8, kernel=3, units=32, activation="relu", batch_norm=True, augment="shift",
+                        batch_size=32, optimizer="sgd", lr_decay="none")
+    _assert_members_end_as_alone([dict(architecture, **m) for m in DEEP_MEMBERS], x, y, 10, "cnn", max_epochs=6)
+
+
+@pytest.mark.parametrize("cell, layers, bidirectional, optimizer", [("lstm", 2, True, "adam"), ("gru", 1, False, "sgd")])
+def test_an_rnn_member_ends_as_it_would_alone(cell, layers, bidirectional, optimizer):
+    """Stacked (with dropout between layers) and bidirectional cells over series of unequal lengths
+    (JapaneseVowels: 7 to 29 steps of 12 channels)."""
+    problem = _sequence_problem(EXAMPLES / "japanesevowels.csv.gz")
+    x, y = problem.x_train[:160], problem.y_train[:160]
+    assert len(set((x[..., -1] > 0).sum(1))) > 5  # unequal lengths: padding and masking are exercised
+    architecture = dict(cell=cell, layers=layers, units=16, bidirectional=bidirectional, batch_size=32,
+                        optimizer=optimizer, lr_decay="none")
+    configs = [dict(architecture, **m) for m in DEEP_MEMBERS]
+    _assert_members_end_as_alone(configs, x, y, len(problem.classes), "rnn", max_epochs=6)
+
+
+def _sequence_problem(path):
+    from advisor.loading import load
+    from advisor.profiling import profile
+    from tuners.data import prepare
+
+    dataset = load(path)
+    return prepare(dataset.frame, profile(dataset), seed=0, arrays=True)
 
 
 def test_a_diverging_member_fails_alone_and_the_others_are_untouched():
@@ -138,3 +194,38 @@ def test_a_ray_trial_trains_a_population_and_its_members_are_recorded_as_trials(
     evaluate(member.config, reports.append, problem, "mlp")  # the same configuration, alone
     assert reports[-1]["score"] == pytest.approx(member.score, abs=1e-9)
     assert member.curve and member.curve_best
+
+
+@pytest.mark.parametrize("family, data", [("cnn", "digits_folder"), ("rnn", "italypowerdemand.csv.gz")])
+def test_cnn_and_rnn_populations_are_scored_member_by_member_as_alone(family, data, tmp_path):
+    """evaluate() on a population config of the CNN (image folder) and RNN (sequences): one report
+    per fold listing every member, each member's score the one its configuration gets alone."""
+    import dataclasses
+
+    from advisor.types import Family
+    from examples.make_examples import digits_image_folder
+    from tuners import population_space
+    from tuners.families import FAMILIES
+    from tuners.stages import evaluate_with
+
+    path = digits_image_folder(tmp_path, limit=300) if data == "digits_folder" else EXAMPLES / data
+    problem = _sequence_problem(path)
+    definition = FAMILIES[Family(family)]
+    assert definition.population_keys and definition.fit_members is not None
+    # Three epochs, so the test stays fast; the same build for the population and for each alone.
+    fixed = dataclasses.replace(definition, build=lambda c, p: definition.build(c, p).set_params(
+        model__max_epochs=3, model__patience=3))
+    space = population_space.expand(definition.space(problem), definition.population_keys, size=3, seed=1)
+    config = space.sample(np.random.default_rng(0))
+    reports = []
+    evaluate_with(fixed, config, reports.append, problem)
+    assert [r["folds_done"] for r in reports] == list(range(1, len(problem.splits) + 1))
+    members = reports[-1]["members"]
+    assert len(members) == 3 and all(m["error"] is None and m["folds_done"] == len(problem.splits) for m in members)
+    assert reports[-1]["score"] == max(m["score"] for m in members)
+    for member, alone_config in zip(members, population_space.members(config)):
+        alone = []
+        evaluate_with(fixed, alone_config, alone.append, problem)
+        assert alone[-1]["score"] == pytest.approx(member["score"], abs=1e-9)
+        np.testing.assert_allclose(np.array(alone[-1]["curve"], dtype=float), np.array(member["curve"], dtype=float),
+                                   rtol=1e-3, atol=2e-6)  # sampled configs can be near diverging: rounding grows

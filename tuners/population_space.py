@@ -17,18 +17,14 @@ import numpy as np
 from tuners.space import Param, Space
 
 SLOT = "@"
-# Members trained together in one trial. On a GPU the trial trains them in chunks that fit its
-# memory (population.chunk_size); on a CPU a few members already share the cost of each batch's
-# Python and framework overhead: bench/results/population_cpu.md.
-GPU_SLOTS = 64
-CPU_SLOTS = 8
 
 
-def slots(gpus_per_trial: float, asked: int | None) -> int:
-    """Member slots per trial: what the user asked for (1 turns populations off), else by device."""
+def slots(gpus_per_trial: float, asked: int | None, defaults: tuple[int, int]) -> int:
+    """Member slots per trial: what the user asked for (1 turns populations off), else the family's
+    default (without a GPU, with one: FamilyDef.population_slots)."""
     if asked is not None:
         return max(1, asked)
-    return GPU_SLOTS if gpus_per_trial > 0 else CPU_SLOTS
+    return defaults[1] if gpus_per_trial > 0 else defaults[0]
 
 
 def expand(space: Space, member_keys: tuple[str, ...], size: int, seed: int) -> Space:

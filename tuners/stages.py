@@ -53,72 +53,72 @@ class TuningFailed(RunFailed):
 
 def evaluate(config: dict[str, Any], report: Callable[[dict], None], problem: Problem, family: str,
              tuner: str = "ray", deadline: float | None = None) -> None:
-    """Score one configuration on every validation fold, reporting the running mean after each.
+    """Score one configuration, or a population's members (population_space.members), on every
+    validation fold, reporting the running mean after each.
+
+    Members are fitted together on each fold (FamilyDef.fit_members) and scored one by one; a report
+    carries each member's running mean under "members", and its "score" is the best member's, which
+    is what the scheduler sees of the trial. A member that diverges drops out alone; a plain
+    configuration that diverges fails its trial.
 
     `deadline` (time.time()) is just before the stage's budget ends: a family that trains in epochs
     or rounds stops there with its best epoch so far and starts no new fold (it has reported the
     folds it finished), so a slow family (a CNN on CPU) still reports a score instead of being cut
     off with none. Other families fit all at once and ignore it: Ray lets their last fits finish,
     and a trial must report before it ends (Ray fails a stage on one that does not)."""
-    definition = family_def(Family(family), tuner)
-    configs = population_space.members(config)
-    if configs is not None:
-        return evaluate_population(configs, report, problem, definition, deadline)
-    scores, curve = [], {}
-    for fold, (train, valid) in enumerate(problem.splits, start=1):
-        if deadline is not None and definition.iterative and fold > 1 and time.time() >= deadline:
-            return
-        y_train = None if problem.y_train is None else problem.y_train[train]
-        y_valid = None if problem.y_train is None else problem.y_train[valid]
-        model = definition.build(config, problem)
-        if deadline is not None and "deadline" in model[-1].get_params():
-            model.set_params(model__deadline=deadline)
-        model = model.fit(take(problem.x_train, train), y_train)
-        value = score(problem.metric, model, take(problem.x_train, valid), y_valid)
-        if not math.isfinite(value):
-            raise DivergedError(f"validation {problem.metric} is {value} on fold {fold}")
-        scores.append(value)
-        if fold == 1:  # the first fold's learning curve stands for the trial in the report
-            curve = learning_curve(model[-1])
-        last = fold == len(problem.splits)
-        if definition.iterative or last:  # per-fold reports feed ASHA; each costs Tune bookkeeping
-            report({"score": float(np.mean(scores)), "score_sem": _sem(scores), "folds_done": fold, "done_all_folds": last, **curve})
+    evaluate_with(family_def(Family(family), tuner), config, report, problem, deadline)
 
 
-def evaluate_population(configs: list[dict[str, Any]], report: Callable[[dict], None], problem: Problem,
-                        definition, deadline: float | None = None) -> None:
-    """`evaluate` for a population: the members are fitted together on each fold and scored one by
-    one. Each report carries every member's running mean under "members"; its "score" is the best
-    member's, which is what the scheduler sees of the trial. A member that diverges drops out alone."""
+def evaluate_with(definition, config: dict[str, Any], report: Callable[[dict], None], problem: Problem,
+                  deadline: float | None = None) -> None:
+    """`evaluate` with the family's definition given (a benchmark's variant of it)."""
+    population = population_space.members(config)
+    configs = population or [config]
     scores: list[list[float]] = [[] for _ in configs]
     errors: list[str | None] = [None] * len(configs)
     curves: list[dict] = [{} for _ in configs]
     for fold, (train, valid) in enumerate(problem.splits, start=1):
-        if deadline is not None and fold > 1 and time.time() >= deadline:
+        if deadline is not None and definition.iterative and fold > 1 and time.time() >= deadline:
             return
         alive = [i for i, error in enumerate(errors) if error is None]
         y_train = None if problem.y_train is None else problem.y_train[train]
         y_valid = None if problem.y_train is None else problem.y_train[valid]
         models = [definition.build(configs[i], problem) for i in alive]
-        if deadline is not None:
-            for model in models:
+        for model in models:
+            if deadline is not None and "deadline" in model[-1].get_params():
                 model.set_params(model__deadline=deadline)
-        fitted = definition.fit_members(models, take(problem.x_train, train), y_train)
-        for i, model, error in zip(alive, models, fitted):
-            value = math.nan if error else score(problem.metric, model, take(problem.x_train, valid), y_valid)
-            if error or not math.isfinite(value):
-                errors[i] = error or f"DivergedError: validation {problem.metric} is {value} on fold {fold}"
+        x_valid, scorers = take(problem.x_train, valid), models
+        if population:
+            fitted = definition.fit_members(models, take(problem.x_train, train), y_train)
+            # The members share one fitted preprocessing: transform the validation rows once.
+            x_valid, scorers = models[0][:-1].transform(x_valid), [model[-1] for model in models]
+        else:
+            fitted = [None]
+            models[0].fit(take(problem.x_train, train), y_train)
+        for i, model, scorer, error in zip(alive, models, scorers, fitted):
+            value = math.nan if error else score(problem.metric, scorer, x_valid, y_valid)
+            if not error and not math.isfinite(value):
+                error = f"DivergedError: validation {problem.metric} is {value} on fold {fold}"
+                if not population:
+                    raise DivergedError(f"validation {problem.metric} is {value} on fold {fold}")
+            if error:
+                errors[i] = error
                 continue
             scores[i].append(value)
-            if fold == 1:
+            if fold == 1:  # the first fold's learning curve stands for the trial in the report
                 curves[i] = learning_curve(model[-1])
-        if all(errors):
-            raise DivergedError(f"every member of the population failed; the first: {errors[0]}")
-        members = [{"slot": i, "score": float(np.mean(s)) if s and not errors[i] else None, "score_sem": _sem(s),
-                    "folds_done": len(s), "error": errors[i], **curves[i]} for i, s in enumerate(scores)]
-        leader = max((m for m in members if m["score"] is not None), key=lambda m: m["score"])
-        report({"score": leader["score"], "score_sem": leader["score_sem"], "folds_done": fold,
-                "done_all_folds": fold == len(problem.splits), "members": members})
+        last = fold == len(problem.splits)
+        if population:
+            if all(errors):
+                raise DivergedError(f"every member of the population failed; the first: {errors[0]}")
+            members = [{"slot": i, "score": float(np.mean(s)) if s and not errors[i] else None, "score_sem": _sem(s),
+                        "folds_done": len(s), "error": errors[i], **curves[i]} for i, s in enumerate(scores)]
+            leader = max((m for m in members if m["score"] is not None), key=lambda m: m["score"])
+            report({"score": leader["score"], "score_sem": leader["score_sem"], "folds_done": fold,
+                    "done_all_folds": last, "members": members})
+        elif definition.iterative or last:  # per-fold reports feed ASHA; each costs Tune bookkeeping
+            report({"score": float(np.mean(scores[0])), "score_sem": _sem(scores[0]), "folds_done": fold,
+                    "done_all_folds": last, **curves[0]})
 
 
 def _sem(scores: list[float]) -> float | None:
@@ -239,7 +239,8 @@ def _stage_trials(trials: int | None, stage: str, stages: int) -> int:
 def _populations(space: Space, definition, settings: TuneSettings, configurations: int, stage: int) -> tuple[Space, int]:
     """The stage's space and Ray trial count: for a family that trains populations, each trial
     holds up to population_space.slots configurations (no more than the stage may try)."""
-    size = population_space.slots(settings.gpus_per_trial, settings.population) if definition.population_keys else 1
+    size = population_space.slots(settings.gpus_per_trial, settings.population, definition.population_slots) \
+        if definition.population_keys else 1
     size = min(size, configurations)
     if size <= 1:
         return space, configurations

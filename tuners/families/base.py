@@ -55,6 +55,16 @@ class FamilyDef:
     # pipelines together on one fold (returns each member's error, None where it trained).
     population_keys: tuple[str, ...] = ()
     fit_members: Callable[[list[Pipeline], Any, Any], list[str | None]] | None = None
+    # Members per Ray trial by default (the user's --population overrides), without and with a GPU.
+    population_slots: tuple[int, int] = (1, 1)
+
+
+def fit_torch_members(models: list[Pipeline], x, y) -> list[str | None]:
+    """FamilyDef.fit_members of the torch families: torch_net.fit_pipelines, imported in the trial
+    (torch loads only where a net trains)."""
+    from tuners.families.torch_net import fit_pipelines
+
+    return fit_pipelines(models, x, y)
 
 
 def array_pipeline(model) -> Pipeline:

@@ -4,7 +4,7 @@ MLP's; the architecture adds convolution blocks, filters, kernel size and light 
 from __future__ import annotations
 
 from advisor.types import Family
-from tuners.families.base import SEED_000, SEED_001, FamilyDef, array_pipeline
+from tuners.families.base import POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline, fit_torch_members
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, PowersOfTwo, Space
 
@@ -37,6 +37,9 @@ def defaults(problem):
     return dict(space(problem).start)
 
 
-CNN = FamilyDef(Family.CNN, space, build, defaults, iterative=True, model_format="torch")
+# Populations vectorise the CNN with vmap (grouped convolutions): on this CPU that is slower than
+# one member after another (bench/results/population_deep_cpu.md), so populations are for GPUs.
+CNN = FamilyDef(Family.CNN, space, build, defaults, iterative=True, model_format="torch",
+                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_slots=(1, 64))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from advisor.features import preprocessor
 from advisor.types import Family
-from tuners.families.base import SEED_000, SEED_001, SEED_002, SEED_003, POPULATION_KEYS, FamilyDef, pipeline
+from tuners.families.base import SEED_000, SEED_001, SEED_002, SEED_003, POPULATION_KEYS, FamilyDef, fit_torch_members, pipeline
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, Param, PowersOfTwo, Space, Uniform
 
 WIDTH_SAMPLE_ROWS = 1_000
@@ -68,19 +68,9 @@ def defaults(problem):
     return dict(space(problem).start)
 
 
-def fit_members(models, x, y) -> list[str | None]:
-    """Fit MLP pipelines whose configs differ only in POPULATION_KEYS as one population: the
-    preprocessing (the same for all) is fitted once, the nets together (torch_net.fit_population)."""
-    from tuners.families.torch_net import fit_population
-
-    features = models[0].named_steps["features"]
-    transformed = features.fit_transform(x, y)
-    for model in models:
-        model.steps[0] = ("features", features)
-    nets = [model[-1] for model in models]
-    fit_population(nets, *nets[0]._prepare(transformed, y))
-    return [net.error_ for net in nets]
-
-
 MLP = FamilyDef(Family.MLP, space, build, defaults, iterative=True, model_format="torch",
-                population_keys=POPULATION_KEYS, fit_members=fit_members)
+                population_keys=POPULATION_KEYS, fit_members=fit_torch_members,
+                # On a GPU a trial trains them in chunks its memory holds (population.chunk_size);
+                # on a CPU 8 members share each batch's Python and framework overhead, 3.3x the
+                # configurations per minute of one per trial (bench/results/population_cpu.md).
+                population_slots=(8, 64))

@@ -1,22 +1,24 @@
-"""Population training: many MLP configurations that share an architecture trained at once.
+"""Population training: many configurations of a neural family that share an architecture,
+trained at once.
 
 Small models waste a big device: one configuration's batch barely occupies it. Members of a
-population share the layers, units, activation, batch norm, batch size, optimiser and decay
-schedule, and differ in the continuous hyperparameters (MEMBER_KEYS: learning rate, momentum,
-dropout, L1, L2). Their parameters are stacked along a leading member axis and one forward pass,
-vectorised over members with `torch.func.vmap`, trains them all. Each member keeps its own
-optimiser state, learning-rate schedule, early stopping (patience, seed 001) and best weights; a
-member whose loss diverges fails alone.
+population share the architecture (layers, units, filters, cell...), batch size, optimiser and
+decay schedule, and differ in the continuous hyperparameters (MEMBER_KEYS: learning rate, momentum,
+dropout, L1, L2). Their parameters are stacked along a leading member axis and one forward pass
+(functional_nets.py: vectorised with `torch.func.vmap` for the MLP and CNN, a loop over members
+for the RNN) trains them all. Each member keeps its own optimiser state, learning-rate schedule,
+early stopping (patience, seed 001) and best weights; a member whose loss diverges fails alone.
 
-The architecture is `build_mlp`'s (one definition): the forward walks its modules functionally.
-Randomness is per member and does not depend on the population: batches come from a generator
-seeded by the seed, dropout masks from a counter-based hash of (seed, step, layer, position). So
-a configuration trained in a population ends where it ends trained alone (a population of one,
-which is how TorchNet trains every MLP), up to floating-point rounding: tests/test_population.py.
+The architectures are torch_net's (one definition). Randomness is per member and does not depend
+on the population: batches and image shifts come from generators seeded by the seed, dropout from
+(seed, step). So a configuration trained in a population ends where it ends trained alone (a
+population of one, which is how TorchNet trains every net), up to floating-point rounding:
+tests/test_population.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -24,13 +26,12 @@ import time
 import numpy as np
 import torch
 from torch import nn
-from torch.func import vmap
 
-from tuners.families.base import INNER_VALIDATION, POPULATION_KEYS as MEMBER_KEYS
+from tuners.families.base import GRADIENT_CLIP_NORM, INNER_VALIDATION, POPULATION_KEYS as MEMBER_KEYS
+from tuners.families.functional_nets import MemberLoop, Vectorised
 # torch.optim's defaults; Adam keeps its betas at their defaults whatever the momentum (seed 003)
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, ADAGRAD_EPSILON = 0.9, 0.999, 1e-8, 1e-10
-BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM = 1e-5, 0.1  # nn.BatchNorm1d's defaults, so exported models agree
-LINEAR_DECAY_END, EXPONENTIAL_DECAY = 0.1, 0.95  # as torch_net's LinearLR(1.0 -> 0.1) and ExponentialLR
+LINEAR_DECAY_END, EXPONENTIAL_DECAY = 0.1, 0.95  # as LinearLR(1.0 -> 0.1) and ExponentialLR(0.95) give them
 
 
 def shared_part(config: dict) -> dict:
@@ -40,66 +41,13 @@ def shared_part(config: dict) -> dict:
 
 @dataclasses.dataclass
 class Member:
-    """One trained member: weights for build_mlp(its config), its curve, or why it failed."""
+    """One trained member: weights for torch_net.build_network(its config), its curve, or why it failed."""
 
     state: dict[str, torch.Tensor]
     history: list[tuple[int, float, float]]
     best_epoch: int
     stopped_epoch: int
     error: str | None
-
-
-def _uniform(seed: int, step: int, layer: int, shape: tuple[int, ...], device) -> torch.Tensor:
-    """Uniform [0, 1) numbers from a hash of (seed, step, layer, position): the same for a member
-    wherever it trains (alone, in any population, on any device). SplitMix64's finaliser, in int64
-    with wrap-around; right shifts are masked to act as logical shifts."""
-    count = int(np.prod(shape))
-    x = torch.arange(count, device=device, dtype=torch.int64)
-    # The key fills the bits above the position's 20 (positions beyond 2^20 still differ: the sum
-    # wraps), kept below 2^43 so the offset fits an int64.
-    x = x + ((seed * 0x9E3779B1 + step * 0x85EBCA77 + layer * 0xC2B2AE3D) & ((1 << 43) - 1)) * (1 << 20)
-    for shift, multiplier in ((30, -4658895280553007687), (27, -7723592293110705685)):  # 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-        x = (x ^ ((x >> shift) & ((1 << (64 - shift)) - 1))) * multiplier
-    x = x ^ ((x >> 31) & ((1 << 33) - 1))
-    return (((x >> 40) & 0xFFFFFF).to(torch.float32) / float(1 << 24)).view(shape)
-
-
-class _Functional:
-    """build_mlp's module list run functionally on one member's parameters (vmapped by callers)."""
-
-    def __init__(self, template: nn.Sequential):
-        self.modules = list(template)
-        self.norms = [i for i, m in enumerate(self.modules) if isinstance(m, nn.BatchNorm1d)]
-
-    def forward(self, params, buffers, keep, x, train: bool):
-        """Outputs, and each batch norm's batch mean and variance (for the running statistics).
-        `keep[j]` is the j-th dropout's mask already divided by the keep probability."""
-        h, stats, dropped = x, [], 0
-        for i, module in enumerate(self.modules):
-            if isinstance(module, nn.Linear):
-                h = torch.nn.functional.linear(h, params[f"{i}.weight"], params.get(f"{i}.bias"))
-            elif isinstance(module, nn.BatchNorm1d):
-                if train:
-                    mean, var = h.mean(0), h.var(0, unbiased=False)
-                    stats.append((mean, var))
-                else:
-                    mean, var = buffers[f"{i}.running_mean"], buffers[f"{i}.running_var"]
-                h = (h - mean) / torch.sqrt(var + BATCH_NORM_EPSILON) * params[f"{i}.weight"] + params[f"{i}.bias"]
-            elif isinstance(module, nn.Dropout):
-                if train:
-                    h = h * keep[dropped]
-                dropped += 1
-            else:  # Flatten and the activations hold no parameters
-                h = module(h)
-        return h, stats
-
-
-def _template(input_shape, outputs: int, shared: dict, dropout: bool) -> nn.Sequential:
-    from tuners.families.torch_net import build_mlp
-
-    # With any member dropping units every member gets the dropout slots (rate 0 keeps all units),
-    # so one module list fits all; with none, no masks are drawn at all.
-    return build_mlp(input_shape, outputs, dict(shared, dropout=0.5 if dropout else 0.0))
 
 
 def _stack(template: nn.Module, members: int, device) -> tuple[dict, dict]:
@@ -173,56 +121,113 @@ def _member_losses(outputs: torch.Tensor, target: torch.Tensor, classes: int) ->
     return ((outputs[..., 0] - target) ** 2).mean(1)
 
 
-def chunk_size(configs: list[dict], input_width: int, outputs: int, device: torch.device) -> int:
-    """Members trained at once: on a GPU as many as half its free memory holds (weights, gradients
-    and two optimiser states per weight, and a batch's activations, masks and their gradients per
-    layer); on a CPU all of them (memory is not what limits it there)."""
-    if device.type != "cuda":
-        return len(configs)
-    c = configs[0]
-    widths = [input_width] + [int(c["units"])] * int(c["layers"]) + [outputs]
-    weights = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
-    per_member = 4 * (4 * weights + 4 * int(c["batch_size"]) * sum(widths))
+def chunk_size(template: nn.Module, sample: torch.Tensor, architecture: str, members: int, batch: int,
+               device: torch.device) -> int:
+    """Members a GPU trains at once: as many as half its free memory holds, by an estimate (weights,
+    gradients and two optimiser states per weight; a batch's activations, masks and their gradients,
+    measured on two rows, and for a recurrent net every step's gates)."""
+    weights = sum(p.numel() for p in template.parameters())
+    activations = []
+    hooks = [m.register_forward_hook(lambda m, i, o: activations.append((o[0] if isinstance(o, tuple) else o).numel()))
+             for m in template.modules() if not list(m.children())]
+    with torch.no_grad():
+        template.to(device).eval()(sample[:2])
+    for hook in hooks:
+        hook.remove()
+    per_row = sum(activations) / 2 * (6 * 3 if architecture == "rnn" else 3)
+    per_member = 4 * (4 * weights + batch * per_row)
     free, _ = torch.cuda.mem_get_info(device)
-    return max(1, min(len(configs), int(free * 0.5 // per_member)))
+    return max(1, min(members, int(free * 0.5 // per_member)))
 
 
 def train(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, max_epochs: int,
-          patience: int, device: torch.device, deadline: float | None = None) -> list[Member]:
+          patience: int, device: torch.device, deadline: float | None = None, architecture: str = "mlp") -> list[Member]:
     """Train every configuration in `configs` (all with the same shared_part) on dense float32 `x`
     and `y` (class indices, or an already standardised target); one Member each, in order, in
     chunks the device's memory holds."""
-    at_once = chunk_size(configs, int(np.prod(x.shape[1:])), classes or 1, device)
-    return [member for start in range(0, len(configs), at_once)
-            for member in _train_chunk(configs[start:start + at_once], x, y, classes, seed, max_epochs, patience,
-                                       device, deadline)]
-
-
-def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, max_epochs: int,
-                 patience: int, device: torch.device, deadline: float | None, predict_chunk: int = 4096) -> list[Member]:
     shared = shared_part(configs[0])
     if any(shared_part(c) != shared for c in configs):
         raise ValueError("a population's members must share everything but " + ", ".join(MEMBER_KEYS))
+    at_once = len(configs)  # on a CPU all at once: memory is not what limits it there
+    if device.type == "cuda":
+        at_once = chunk_size(_template(architecture, x, classes, configs), torch.as_tensor(x[:2], device=device),
+                             architecture, len(configs), int(shared["batch_size"]), device)
+    return [member for start in range(0, len(configs), at_once)
+            for member in _train_chunk(configs[start:start + at_once], x, y, classes, seed, max_epochs, patience,
+                                       device, deadline, architecture)]
+
+
+def _template(architecture: str, x: np.ndarray, classes: int, configs: list[dict]) -> nn.Module:
+    from tuners.families.torch_net import build_network
+
+    # With any member dropping units every member gets the dropout slots (rate 0 keeps all units),
+    # so one module list fits all; with none, no masks are drawn at all.
+    dropout = 0.5 if any(c["dropout"] > 0 for c in configs) else 0.0
+    return build_network(architecture, tuple(int(d) for d in x.shape[1:]), classes or 1, dict(configs[0], dropout=dropout))
+
+
+def _forward_of(architecture: str, template: nn.Module, x: np.ndarray, classes: int, configs: list[dict], seed: int):
+    from tuners.families.torch_net import build_network
+
+    if architecture == "rnn":
+        shape = tuple(int(d) for d in x.shape[1:])
+        return MemberLoop([build_network(architecture, shape, classes or 1, c).to(next(template.parameters()).device)
+                           for c in configs], seed)
+    return Vectorised(template, seed)
+
+
+def _mixed_precision(device: torch.device, architecture: str):
+    """bfloat16 autocast for the training forward pass where it is safe: on a CUDA device that
+    supports it, for the dense and convolution layers of the MLP and CNN. bfloat16 keeps float32's
+    exponent range, so no loss scaling is needed; weights, optimiser state, the loss and validation
+    stay float32. Recurrent cells stay float32 (their state accumulates over hundreds of steps)."""
+    if device.type == "cuda" and architecture in ("mlp", "cnn") and torch.cuda.is_bf16_supported():
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _shift(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Light augmentation for images: roll each batch by up to one pixel in each direction."""
+    dy, dx = (int(v) for v in torch.randint(-1, 2, (2,), generator=generator))
+    return torch.roll(batch, shifts=(dy, dx), dims=(2, 3))
+
+
+@torch.no_grad()
+def _clip_gradients(params: dict, max_norm: float) -> None:
+    """nn.utils.clip_grad_norm_ for each member on its own gradients (recurrent nets)."""
+    norms = torch.sqrt(sum((p.grad.flatten(1) ** 2).sum(1) for p in params.values()))
+    factors = torch.clamp(max_norm / (norms + 1e-6), max=1.0)
+    for p in params.values():
+        p.grad.mul_(factors.view(-1, *[1] * (p.dim() - 1)))
+
+
+def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, max_epochs: int,
+                 patience: int, device: torch.device, deadline: float | None, architecture: str,
+                 predict_chunk: int = 4096) -> list[Member]:
+    shared = shared_part(configs[0])
     size = len(configs)
-    torch.manual_seed(seed)  # the initial weights, as TorchNet draws them for one configuration
+    torch.manual_seed(seed)  # the initial weights, as for one configuration
     order = np.random.default_rng(seed).permutation(len(x))
     cut = max(1, int(len(x) * INNER_VALIDATION)) if len(x) >= 20 else 0
     valid, train_rows = order[:cut], order[cut:]
-    template = _template(tuple(int(d) for d in x.shape[1:]), classes or 1, shared, any(c["dropout"] > 0 for c in configs))
-    net = _Functional(template)
-    params, buffers = _stack(template, size, device)
     x_all = torch.as_tensor(x, device=device)
     y_all = torch.as_tensor(y, dtype=torch.long if classes else torch.float32, device=device)
+    train_index = torch.as_tensor(train_rows, device=device)
+    template = _template(architecture, x, classes, configs).to(device)
+    if hasattr(template, "fit_statistics"):  # the recurrent net's input scaling, from the training rows
+        template.fit_statistics(x_all[train_index])
+    net = _forward_of(architecture, template, x, classes, configs, seed)
+    params, buffers = _stack(template, size, device)
     weights = [k for k, v in template.named_parameters() if k.rsplit(".", 1)[-1].startswith("weight") and v.dim() > 1]
     l1 = torch.tensor([c.get("l1", 0.0) for c in configs], device=device)
     l2 = torch.tensor([c["l2"] for c in configs], device=device)
-    rates = torch.tensor([c["dropout"] for c in configs], device=device).view(-1, 1, 1)
+    rates = torch.tensor([c["dropout"] for c in configs], device=device)
     optimiser = _Optimiser(shared["optimizer"], params, [c["learning_rate"] for c in configs],
                            [c.get("momentum", 0.0) for c in configs])
-    train_forward = vmap(lambda p, b, k, rows: net.forward(p, b, k, rows, True), in_dims=(0, 0, 0, None))
-    eval_forward = vmap(lambda p, b, rows: net.forward(p, b, (), rows, False)[0], in_dims=(0, 0, None))
-    widths = _dropout_widths(template)
     names = list(template.state_dict().keys())
+    precision = _mixed_precision(device, architecture)
+    augment = shared.get("augment") == "shift" and x.ndim == 4
+    clip = architecture == "rnn"  # back-propagation through time can explode the gradient
 
     def regularised(losses: torch.Tensor) -> torch.Tensor:
         for name in weights:
@@ -235,7 +240,7 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
             total = torch.zeros(size, device=device)
             for start in range(0, len(valid), predict_chunk):
                 rows = torch.as_tensor(valid[start:start + predict_chunk], device=device)
-                total += _member_losses(eval_forward(params, buffers, x_all[rows]), y_all[rows], classes) * len(rows)
+                total += _member_losses(net.evaluate(params, buffers, x_all[rows]), y_all[rows], classes) * len(rows)
             return total / len(valid)
 
     running = [True] * size  # still training (not stopped early, not failed)
@@ -247,8 +252,7 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
     best_params = {k: v.detach().clone() for k, v in params.items()}
     best_buffers = {k: v.clone() for k, v in buffers.items()}
     batch = int(min(shared["batch_size"], max(1, len(train_rows))))
-    shuffles = torch.Generator().manual_seed(seed)
-    train_index = torch.as_tensor(train_rows, device=device)
+    shuffles, shifts = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
     step, factor = 0, 1.0
     for epoch in range(1, max_epochs + 1):
         shuffled = train_index[torch.randperm(len(train_index), generator=shuffles).to(device)]
@@ -257,18 +261,21 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
         seen_bad = torch.zeros(size, dtype=torch.bool, device=device)
         for start in range(0, len(shuffled), batch):
             rows = shuffled[start:start + batch]
-            if len(rows) < 2 and shared["batch_norm"]:
+            if len(rows) < 2 and shared.get("batch_norm"):
                 continue  # batch norm cannot normalise a single row
             step += 1
-            keep = [(_uniform(seed, step, j, (len(rows), w), device) >= rates).float() / (1 - rates) for j, w in enumerate(widths)]
-            outputs, stats = train_forward(params, buffers, keep, x_all[rows])
-            losses = regularised(_member_losses(outputs, y_all[rows], classes))
+            inputs = _shift(x_all[rows], shifts) if augment else x_all[rows]
+            with precision:
+                outputs, stats = net.train_step(params, buffers, rates, inputs, step)
+            losses = regularised(_member_losses(outputs.float(), y_all[rows], classes))
             losses.sum().backward()  # members are independent: each gets its own loss's gradient
             with torch.no_grad():
-                _update_running_statistics(net, buffers, stats, len(rows), active)
+                net.after_step(buffers, stats, active)
                 totals += losses.detach() * len(rows)
                 bad = ~torch.isfinite(losses.detach()) & ~seen_bad
                 first_bad, seen_bad = torch.where(bad, losses.detach(), first_bad), seen_bad | bad
+            if clip:
+                _clip_gradients(params, GRADIENT_CLIP_NORM)
             optimiser.step(params, factor, active)
         factor = _schedule(shared["lr_decay"], epoch, max_epochs)
         train_losses = torch.where(seen_bad, first_bad, totals / max(1, len(train_rows))).tolist()
@@ -308,29 +315,7 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
                    stopped_epoch=histories[i][-1][0] if histories[i] else 0, error=errors[i]) for i in range(size)]
 
 
-def _dropout_widths(template: nn.Sequential) -> list[int]:
-    """Units each dropout layer sees (the width of the linear layer before it)."""
-    widths, width = [], 0
-    for module in template:
-        if isinstance(module, nn.Linear):
-            width = module.out_features
-        elif isinstance(module, nn.Dropout):
-            widths.append(width)
-    return widths
-
-
-def _update_running_statistics(net: _Functional, buffers: dict, stats: list, rows: int, active: torch.Tensor) -> None:
-    """nn.BatchNorm1d's running mean and (unbiased) variance, for members still training."""
-    for index, (mean, var) in zip(net.norms, stats):
-        moving = active.view(-1, 1)
-        for name, value in ((f"{index}.running_mean", mean), (f"{index}.running_var", var * rows / max(1, rows - 1))):
-            updated = buffers[name] * (1 - BATCH_NORM_MOMENTUM) + value.detach() * BATCH_NORM_MOMENTUM
-            buffers[name] = torch.where(moving, updated, buffers[name])
-        tracked = f"{index}.num_batches_tracked"
-        buffers[tracked] = buffers[tracked] + active.to(buffers[tracked].dtype)
-
-
 def load_member(network: nn.Module, member: Member) -> None:
-    """Put a member's weights into build_mlp(its own config): the same modules in the same order,
-    less the dropout slots, which hold no weights."""
+    """Put a member's weights into torch_net.build_network(its own config): the same modules in
+    the same order, less dropout slots, which hold no weights."""
     network.load_state_dict(dict(zip(network.state_dict().keys(), member.state.values())))

@@ -5,7 +5,7 @@ duel (tuners/duel.py), the rest is searched. Optimiser and learning-rate ranges 
 from __future__ import annotations
 
 from advisor.types import Family
-from tuners.families.base import SEED_000, SEED_001, FamilyDef, array_pipeline
+from tuners.families.base import POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline, fit_torch_members
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, Space, Uniform
 
@@ -39,4 +39,7 @@ def defaults(problem):
     return dict(space(problem).start)
 
 
-RNN = FamilyDef(Family.RNN, space, build, defaults, iterative=True, model_format="torch")
+# Recurrent members train one after another inside the trial (functional_nets.MemberLoop: the
+# LSTM/GRU kernels do not vectorise), sharing its data on the device: a few per GPU trial, none on a CPU.
+RNN = FamilyDef(Family.RNN, space, build, defaults, iterative=True, model_format="torch",
+                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_slots=(1, 8))
