@@ -3,6 +3,10 @@
 Each job is one Ray task that runs the whole pipeline into its own run folder (OUT/NAME); its
 Ray Tune trials are scheduled by the same cluster, so jobs share it within the resources each
 trial asks for. The task itself holds no CPU (Ray's advice for a Tune driver inside a task).
+Jobs start while the cluster can give each running job room for one trial, and each job runs at
+most its share of the cluster's CPUs in trials at once; the other jobs wait for one to end. (A
+job's budget runs from its start, and Ray Tune keeps a job's trial actors for its next trials:
+without this, the jobs started last spent their whole budget queued and ended with no trial.)
 
 What survives what:
 - a trial's node dies: Ray Tune retries the trial (FailureConfig.max_failures on a cluster);
@@ -100,21 +104,26 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
     started = time.time()
     with cluster_session(address):
         remote = ray.remote(num_cpus=0, max_retries=JOB_RETRIES)(run_job)
-        pending = {}
-        for entry in entries:
-            if entry["options"].get("tuner") == "keras":
-                # KerasTuner trains inside the job's own task (on whichever node runs it), so that task
-                # holds a CPU; a family it hands to Ray Tune uses the cluster the task is already on.
-                options = dict(entry["options"], address=None)
-                pending[remote.options(num_cpus=1).remote(options)] = entry["name"]
-            else:
-                options = dict(entry["options"], address=address)
-                pending[remote.remote(options)] = entry["name"]
-        progress(f"batch: {len(pending)} job(s) submitted to the Ray cluster")
+        capacity = {kind: float(ray.cluster_resources().get(kind, 0.0)) for kind in ("CPU", "GPU")}
+        waiting, pending, in_use = list(entries), {}, {"CPU": 0.0, "GPU": 0.0}
+        progress(f"batch: {len(entries)} job(s) for a Ray cluster of {capacity['CPU']:g} CPU(s), {capacity['GPU']:g} GPU(s)")
         _write(out, entries, summaries, started, address)
-        while pending:
+        while waiting or pending:
+            while waiting and (not pending or _fits(_one_trial(waiting[0]), in_use, capacity)):
+                entry = waiting.pop(0)
+                if entry["options"].get("tuner") == "keras":
+                    # KerasTuner trains inside the job's own task (on whichever node runs it), so that task
+                    # holds a CPU; a family it hands to Ray Tune uses the cluster the task is already on.
+                    ref = remote.options(num_cpus=1).remote(dict(entry["options"], address=None))
+                else:
+                    share = _trial_share(entry, capacity, len(entries))
+                    ref = remote.remote(dict(entry["options"], address=address, max_concurrent_trials=share))
+                pending[ref] = (entry["name"], _one_trial(entry))
+                in_use = {k: in_use[k] + pending[ref][1][k] for k in in_use}
+                progress(f"batch: {entry['name']} started")
             done, _ = ray.wait(list(pending), num_returns=1)
-            name = pending.pop(done[0])
+            name, held = pending.pop(done[0])
+            in_use = {k: in_use[k] - held[k] for k in in_use}
             try:
                 summaries[name] = ray.get(done[0])
             except Exception as error:  # noqa: BLE001 - the task died beyond its retries: report it, go on
@@ -125,6 +134,28 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
             progress(f"batch: {name} {summary['status']}{score} ({len(summaries)}/{len(entries)})")
             _write(out, entries, summaries, started, address)
     return _write(out, entries, summaries, started, address)
+
+
+def _one_trial(entry: dict[str, Any]) -> dict[str, float]:
+    """What a job holds while it runs one trial at a time (a KerasTuner job: its task's CPU)."""
+    options = entry["options"]
+    if options.get("tuner") == "keras":
+        return {"CPU": 1.0, "GPU": 0.0}
+    return {"CPU": float(options.get("cpus_per_trial", 1.0)), "GPU": float(options.get("gpus_per_trial", 0.0))}
+
+
+def _trial_share(entry: dict[str, Any], capacity: dict[str, float], jobs: int) -> int:
+    """Trials a job may run at once: its share of the cluster's CPUs (at least one), so that one job's
+    trials do not hold every CPU while the jobs beside it wait with their budgets running."""
+    return max(1, int(capacity["CPU"] // max(_one_trial(entry)["CPU"], 1e-9) // max(1, jobs)))
+
+
+def _fits(need: dict[str, float], in_use: dict[str, float], capacity: dict[str, float]) -> bool:
+    """Room for one more job's trial. A job that needs more than the whole cluster starts at once:
+    it fails fast with its own message (or an autoscaler adds the nodes)."""
+    if any(need[k] > capacity[k] for k in need):
+        return True
+    return all(in_use[k] + need[k] <= capacity[k] + 1e-9 for k in need)
 
 
 def _write(out: Path, entries: list[dict], summaries: dict[str, dict], started: float, address: str | None) -> dict:

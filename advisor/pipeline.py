@@ -42,7 +42,9 @@ class RecommendOptions:
     gpus_per_trial: float = 0.0
     address: str | None = None
     tuner: str = "ray"  # ray or keras (KerasTuner, for the neural families)
-    population: int | None = None  # configurations per trial for the mlp under Ray Tune; None: by device
+    population: int | None = None  # configurations per trial for the neural families under Ray Tune; None: by device
+    # Trials at once at most; None: as many as the cluster's CPUs hold. A batch sets each job's share.
+    max_concurrent_trials: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -118,7 +120,7 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
     settings = tuners.TuneSettings(
         budget_s=options.budget_s, trials=options.trials, search=search, cpus_per_trial=options.cpus_per_trial,
         gpus_per_trial=options.gpus_per_trial, address=options.address, seed=options.seed, tuner=options.tuner,
-        population=options.population,
+        population=options.population, max_concurrent_trials=options.max_concurrent_trials,
     )
     backend = tuners.backend_for(decision.family, options.tuner)
     progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {options.budget_s:g} s)")

@@ -186,6 +186,26 @@ def test_the_start_is_kept_when_the_search_cannot_beat_it_beyond_noise():
     assert best.trial_id == "b" and why == "the highest validation score"
 
 
+def test_a_best_trial_whose_refit_diverges_gives_way_to_the_next_best(examples_dir, tmp_path):
+    """A learning rate at the edge of stability can pass the folds and blow up on all the rows: the
+    next best trial is refitted, and the reason says so; when every candidate diverges, a clear error."""
+    from tuners.stages import REFIT_TRIES, TuneSettings, TuningFailed, refit_best
+
+    dataset = load(examples_dir / "diabetes.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    start = mlp_space(problem).start
+    exploding = dict(start, layers=3, units=256, batch_size=8, learning_rate=1.0, momentum=0.999)
+    records = [_record("exploding", exploding, 0.9, None), _record("start", start, 0.4, None)]
+    settings = TuneSettings(budget_s=10, trials=None, search="random", cpus_per_trial=1, gpus_per_trial=0,
+                            address=None, seed=0)
+    finished, refitted, why = refit_best(problem, Family.MLP, records, start, tmp_path / "model", settings)
+    assert refitted.trial_id == "start" and "diverged" in why and "trial exploding" in why
+    assert finished["test"]["r2"] > 0.2 and (tmp_path / "model" / "manifest.json").exists()
+    with pytest.raises(TuningFailed, match="diverged for the 1 best trials"):
+        refit_best(problem, Family.MLP, records[:1], start, tmp_path / "model2", settings)
+    assert REFIT_TRIES >= 2
+
+
 def test_asking_for_gpus_on_a_cluster_without_any_fails_fast(examples_dir, run_cli, tmp_path):
     started = time.monotonic()
     result = run_cli("recommend", examples_dir / "iris.csv", "--gpus-per-trial", "0.5", "--out", tmp_path / "run")

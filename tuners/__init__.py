@@ -17,7 +17,7 @@ from advisor.types import Family, Modality, Profile
 from tuners.data import prepare
 from tuners.families import KERAS_FAMILIES, TUNERS, family_def
 from tuners.space import scale_of
-from tuners.stages import TuneSettings, TuningFailed, best_trial, finish, search
+from tuners.stages import TuneSettings, TuningFailed, refit_best, search
 
 __all__ = ["TUNERS", "TuneOutcome", "TuneSettings", "TuningFailed", "backend_for", "cluster_session", "tune"]
 
@@ -92,8 +92,7 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
     else:
         found, library = search(problem, family, settings, storage, on_event), _library(family)
     space, records = found.space, found.records
-    best, chosen_because = best_trial(records, space.start)
-    finished = finish(problem, family, best.config, run_dir / "model", settings)
+    finished, best, chosen_because = refit_best(problem, family, records, space.start, run_dir / "model", settings)
     test_score = finished["test"][problem.metric]
     return TuneOutcome(
         family=family.value,

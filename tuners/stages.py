@@ -45,6 +45,7 @@ class TuneSettings:
     seed: int
     tuner: str = "ray"  # ray or keras: which backend searches (the keras one for the neural families)
     population: int | None = None  # configurations per Ray trial for families that train populations; None: by device
+    max_concurrent_trials: int | None = None  # None: as many as the cluster's CPUs hold (a batch job gets its share)
 
 
 class TuningFailed(RunFailed):
@@ -167,6 +168,7 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
         cluster = ray_backend.cluster_resources()
         _check_resources(settings, cluster)
         slots = max(1, int(cluster.get("CPU", 1) // max(settings.cpus_per_trial, 1e-9)))
+        slots = min(slots, settings.max_concurrent_trials or slots)
         duel_record = None
         if family == Family.RNN:
             duel_record = _duel(problem, space, settings, storage, trainable, resources, slots, on_event)
@@ -282,6 +284,33 @@ def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if a.keys() != b.keys():
         return False
     return all(math.isclose(a[k], b[k], rel_tol=1e-9) if isinstance(b[k], float) else a[k] == b[k] for k in b)
+
+
+REFIT_TRIES = 3  # trials tried in turn when the chosen one's refit on all training rows diverges
+
+
+def refit_best(problem: Problem, family: Family, records: list[TrialRecord], start: dict[str, Any], model_dir: Path,
+               settings: TuneSettings) -> tuple[dict, TrialRecord, str]:
+    """best_trial, refitted by `finish`: (what finish returns, the trial refitted, why it was chosen).
+    A learning rate at the edge of stability can pass every fold and still diverge on all the
+    training rows; then the next best trial is refitted instead (finished trials before partly
+    scored ones), up to REFIT_TRIES, and the reason says so."""
+    best, reason = best_trial(records, start)
+    scored = [r for r in records if r is not best and r.score is not None and r.status in ("completed", "stopped")]
+    ranked = [best] + sorted(scored, key=lambda r: (r.status == "completed", r.score), reverse=True)
+    diverged: list[str] = []
+    for candidate in ranked[:REFIT_TRIES]:
+        try:
+            finished = finish(problem, family, candidate.config, model_dir, settings)
+        except DivergedError as error:
+            diverged.append(f"trial {candidate.trial_id}: {error}")
+            continue
+        if diverged:
+            reason = (f"the refit on all training rows diverged for {len(diverged)} better trial(s) ({diverged[0]}); "
+                      f"the next best, validation score {candidate.score:.4f}, was refitted")
+        return finished, candidate, reason
+    raise TuningFailed(f"the refit on all training rows diverged for the {len(diverged)} best trials ({diverged[0]}). "
+                       "Run again with another --seed or a larger --budget.")
 
 
 def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: Path, settings: TuneSettings) -> dict:
