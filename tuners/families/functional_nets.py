@@ -8,7 +8,7 @@ Two ways, chosen by the architecture:
   dropout masks come from a counter-based hash of (seed, step, layer, position), so they do not
   depend on the population.
 - `MemberLoop` (RNN): PyTorch's LSTM/GRU kernels have no vmap rule ("Batching rule not implemented
-  for aten::lstm.input"), and a hand-written cell loop is 4x slower than nn.LSTM alone on this CPU
+  for aten::lstm.input"), and a hand-written cell loop is about 5x slower than nn.LSTM alone on this CPU
   and slower still vectorised over members (bench/results/population_deep_cpu.md). So each member runs
   its own module (its dropout rates) on its slice of the stacked weights, with the random generator
   seeded by (seed, step): a member computes exactly what it computes alone. Members still share one
