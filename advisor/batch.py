@@ -111,7 +111,7 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
         while waiting or pending:
             while waiting and (not pending or _fits(_one_trial(waiting[0]), in_use, capacity)):
                 entry = waiting.pop(0)
-                if entry["options"].get("tuner") == "keras":
+                if _in_process(entry):
                     # KerasTuner trains inside the job's own task (on whichever node runs it), so that task
                     # holds a CPU; a family it hands to Ray Tune uses the cluster the task is already on.
                     ref = remote.options(num_cpus=1).remote(dict(entry["options"], address=None))
@@ -139,9 +139,16 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
 def _one_trial(entry: dict[str, Any]) -> dict[str, float]:
     """What a job holds while it runs one trial at a time (a KerasTuner job: its task's CPU)."""
     options = entry["options"]
-    if options.get("tuner") == "keras":
+    if _in_process(entry):
         return {"CPU": 1.0, "GPU": 0.0}
     return {"CPU": float(options.get("cpus_per_trial", 1.0)), "GPU": float(options.get("gpus_per_trial", 0.0))}
+
+
+def _in_process(entry: dict[str, Any]) -> bool:
+    """Whether the job's backend trains in the job's own process (KerasTuner) rather than in Ray trials."""
+    from tuners.backends import BACKENDS
+
+    return BACKENDS[entry["options"].get("tuner", "ray")].in_process
 
 
 def _trial_share(entry: dict[str, Any], capacity: dict[str, float], jobs: int) -> int:

@@ -19,6 +19,7 @@ import click
 from advisor import __version__
 from advisor.errors import InputError, RunFailed
 from advisor.types import Family
+from tuners.backends import BACKENDS
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 1
@@ -86,7 +87,7 @@ class Budget(click.ParamType):
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for splits, sampling and models.")
 @click.option("--budget", type=Budget(), default="60s", show_default=True, help="Wall time for tuning: 90s, 5m, 1h.")
 @click.option("--trials", type=click.IntRange(min=1), help="Stop after this many trials (default: when the budget ends).")
-@click.option("--tuner", type=click.Choice(["ray", "keras"]), default="ray", show_default=True,
+@click.option("--tuner", type=click.Choice(list(BACKENDS)), default="ray", show_default=True,
               help="ray: Ray Tune, every family; keras: KerasTuner with Keras 3 models for mlp, cnn and rnn "
                    "(KERAS_BACKEND=torch runs Keras on PyTorch).")
 @click.option("--search", type=click.Choice(["random", "bayes", "hyperband"]),
@@ -124,8 +125,9 @@ def _command(tuner: str) -> str:
     if sys.argv[1:2] != ["recommend"]:
         return ""
     command = shlex.join(["advisor", *sys.argv[1:]])
-    if tuner == "keras" and os.environ.get("KERAS_BACKEND"):
-        command = f"KERAS_BACKEND={shlex.quote(os.environ['KERAS_BACKEND'])} {command}"
+    for name in BACKENDS[tuner].environment:
+        if os.environ.get(name):
+            command = f"{name}={shlex.quote(os.environ[name])} {command}"
     return command
 
 
@@ -211,7 +213,7 @@ def _run_and_print(options, as_json: bool, resume: bool) -> None:
 
     def action():
         with TuningProgress(enabled=not as_json, budget_s=options.budget_s) as display:
-            return run_recommend(options, progress=display.message, on_tune_event=display.event, resume=resume)
+            return run_recommend(options, progress=display.message, on_event=display.event, resume=resume)
 
     result = _json_safe_run(action, as_json)
     if as_json:

@@ -15,15 +15,19 @@ from advisor import __version__
 from advisor.errors import InputError
 from advisor.loading import load
 from advisor.profiling import drop_missing_targets, profile as profile_dataset
+from advisor.events import OnEvent, RunFailed, RunFinished, RunStarted
 from advisor.types import Family, to_jsonable
 from reports import write_report
 from rules import RULES, Decision, decide
+from tuners.backends import BACKENDS
 
 DEFAULT_RUNS_FOLDER = "advisor-runs"
+# result.json's layout: 2 adds schema_version, tuning.defaults and best.anchor (keys are only ever added).
+SCHEMA_VERSION = 2
 RUN_OPTIONS = "run.json"  # what `advisor resume` reads to continue a run
-SEARCHES = {"ray": ("random", "bayes"), "keras": ("hyperband", "random", "bayes")}
-DEFAULT_SEARCH = {"ray": "random", "keras": "hyperband"}
-BACKEND_NAMES = {"ray": "Ray Tune", "keras": "KerasTuner"}
+SEARCHES = {name: entry.searches for name, entry in BACKENDS.items()}
+DEFAULT_SEARCH = {name: entry.default_search for name, entry in BACKENDS.items()}
+BACKEND_NAMES = {name: entry.title for name, entry in BACKENDS.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,15 +66,28 @@ class RecommendOptions:
 
 
 Progress = Callable[[str], None]
-TuneEvents = Callable[[str, dict], None]
 
 
-def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on_tune_event: TuneEvents | None = None,
+def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on_event: OnEvent | None = None,
               resume: bool = False) -> dict[str, Any]:
-    """Run the pipeline into a run folder; return the result (the JSON contract)."""
+    """Run the pipeline into a run folder; return the result (the JSON contract). `on_event`
+    receives the run's typed events (advisor/events.py), the same whichever backend tunes."""
+    send = on_event or (lambda event: None)
     check_search(options.tuner, options.search)
     run_dir = options.out if resume else prepare_run_dir(options.out, options.data)
     options = dataclasses.replace(options, out=run_dir)
+    send(RunStarted(str(run_dir), str(options.data), options.budget_s, options.tune))
+    try:
+        result = _run(options, run_dir, progress, on_event)
+    except Exception as error:
+        send(RunFailed(str(error).splitlines()[0] if str(error) else type(error).__name__))
+        raise
+    best = result.get("best", {})
+    send(RunFinished(str(run_dir), result["family"], best.get("metric"), best.get("test_score")))
+    return result
+
+
+def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event: OnEvent | None) -> dict[str, Any]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -90,10 +107,11 @@ def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on
     notes = list(profile.notes) + list(decision.notes)
     outcome = None
     if options.tune:
-        outcome = _tune(dataset, profile, decision, options, run_dir, progress, on_tune_event)
+        outcome = _tune(dataset, profile, decision, options, run_dir, progress, on_event)
         timings["tune_s"] = outcome.wall_s
         if outcome.backend != options.tuner:
-            notes.append(f"--tuner {options.tuner} tunes the neural families (mlp, cnn, rnn); {outcome.family} was "
+            tuned = ", ".join(sorted(f.value for f in BACKENDS[options.tuner].families or ()))
+            notes.append(f"--tuner {options.tuner} tunes {tuned}; {outcome.family} was "
                          f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
     result = build_result(profile, decision, run_dir, options, timings, notes, outcome)
     progress(f"writing {run_dir}")
@@ -103,15 +121,16 @@ def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on
 
 def check_search(tuner: str, search: str | None) -> None:
     if tuner not in DEFAULT_SEARCH:
-        raise InputError(f"unknown tuner {tuner!r}: choose ray or keras.")
+        raise InputError(f"unknown tuner {tuner!r}: choose {' or '.join(SEARCHES)}.")
     if search not in (None, *SEARCHES[tuner]):
+        owners = [name for name, searches in SEARCHES.items() if search in searches]
+        hint = f" ({search} is {BACKEND_NAMES[owners[0]]}'s: add --tuner {owners[0]})" if owners else ""
         raise InputError(f"--search {search} does not go with --tuner {tuner}: choose one of "
-                         f"{', '.join(SEARCHES[tuner])}" + (" (hyperband is KerasTuner's: add --tuner keras)"
-                                                            if search == "hyperband" else "") + ".")
+                         f"{', '.join(SEARCHES[tuner])}{hint}.")
 
 
 def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
-          on_event: TuneEvents | None):
+          on_event: OnEvent | None):
     import tuners  # Ray and the model libraries load only when tuning
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +152,7 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
 def build_result(profile, decision: Decision, run_dir: Path, options: RecommendOptions, timings, notes,
                  outcome=None) -> dict[str, Any]:
     result = {
+        "schema_version": SCHEMA_VERSION,
         "family": decision.family.value,
         "chosen_by": decision.chosen_by,
         "ranking": [

@@ -10,6 +10,8 @@ import time
 from rich.console import Console
 from rich.live import Live
 
+from advisor.events import BestSoFar, Event, StageStarted, TrialFinished
+
 PLAIN_EVERY_S = 5.0
 
 
@@ -36,16 +38,23 @@ class TuningProgress:
         if self.enabled:
             self.console.print(f"advisor: {text}", markup=False, soft_wrap=True)
 
-    def event(self, kind: str, info: dict) -> None:
+    def event(self, event: Event) -> None:
+        """A typed event of the run (advisor/events.py): trial counts and the best score move the line."""
         if not self.enabled:
+            return
+        if isinstance(event, StageStarted):
+            self.counts.setdefault(event.stage, {"running": 0, "done": 0, "failed": 0})
+        elif isinstance(event, BestSoFar):
+            self.best = event.score
+        elif isinstance(event, TrialFinished):
+            self.counts[event.stage] = event.counts
+        else:
             return
         if self.started is None:
             self.started = time.monotonic()
-        self.counts[info["stage"]] = info["trials"]
-        score = info.get("score")
-        if kind == "result" and score is not None and (self.best is None or score > self.best):
-            self.best = score
-        line = self.line()
+        self._show(self.line())
+
+    def _show(self, line: str) -> None:
         if self.console.is_terminal:
             if self.live is None:
                 self.live = Live(line, console=self.console, refresh_per_second=4, transient=True)

@@ -52,7 +52,7 @@ def _data(architecture: str, size: int = 8):
     from tuners.data import prepare
 
     dataset = load(ROOT / "examples" / "japanesevowels.csv.gz")
-    problem = prepare(dataset.frame, profile(dataset), seed=0, arrays=True)
+    problem = prepare(dataset.frame, profile(dataset), seed=0, inputs="sequence")
     return problem.x_train, problem.y_train, len(problem.classes)
 
 

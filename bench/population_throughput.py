@@ -44,7 +44,7 @@ from tuners.data import Problem  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
 from tuners.families.base import INNER_VALIDATION  # noqa: E402
 from tuners.space import Choice, LogUniform, OneMinusLogUniform, Param, Space, Uniform  # noqa: E402
-from tuners.stages import evaluate_with  # noqa: E402
+from tuners.evaluation import evaluate_with  # noqa: E402
 
 FEATURES, CLASSES, EPOCHS = 64, 10, 5
 MODEL = dict(layers=2, units=256, activation="relu", optimizer="sgd", lr_decay="none", batch_norm=False, batch_size=256)

@@ -30,7 +30,7 @@ from advisor.errors import InputError  # noqa: E402
 from advisor.pipeline import RecommendOptions, recommend  # noqa: E402
 from advisor.types import Family  # noqa: E402
 from tuners.data import TEST_FRACTION  # noqa: E402
-from tuners.stages import TuningFailed  # noqa: E402
+from tuners.finish import TuningFailed  # noqa: E402
 from bench.common import ROOT, machine_line, write_results  # noqa: E402
 from bench.corpus import ENTRIES, write_corpus  # noqa: E402
 

@@ -4,12 +4,15 @@ the run folder and its report, and the safety of users' files."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.contract import FIXTURES, missing_keys
 
 # dataset -> (family, modality); real data from scikit-learn first, then the made sets.
 EXPECTED = {
@@ -58,6 +61,21 @@ def test_json_contract(examples_dir, recommend_json, tmp_path):
     assert any(t["fired"] for t in result["trace"]) and any(not t["fired"] for t in result["trace"])
     stored = json.loads((tmp_path / result["run_dir"] / "result.json").read_text())
     assert stored == result
+    wine = recommend_json(examples_dir / "wine.csv")
+    assert missing_keys(wine, "notune") == []
+
+
+@pytest.mark.parametrize("run", ["wine", "ipd"])
+def test_a_run_written_before_the_registries_still_renders(run, run_cli, tmp_path):
+    """Run folders from before this layout (tests/fixtures/runs-before-registries: a tuned table and
+    a tuned sequence set with its duel) re-render with `advisor report`."""
+    folder = tmp_path / run
+    shutil.copytree(FIXTURES / "runs-before-registries" / run, folder)
+    result = run_cli("report", folder)
+    assert result.exit_code == 0, result.stderr
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Recommended" in page and "How it was tuned" in page
+    assert (run != "ipd") or "LSTM" in page
 
 
 def test_run_folder_holds_result_and_a_self_contained_report(examples_dir, run_cli, tmp_path):

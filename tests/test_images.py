@@ -16,8 +16,8 @@ from tuners.data import prepare
 def test_pixel_csv_and_image_folder_give_the_same_arrays(examples_dir):
     from_csv = load(examples_dir / "digits.csv")
     from_folder = load(examples_dir / "digits_images")
-    csv_problem = prepare(from_csv.frame, profile(from_csv), seed=0, arrays=True)
-    folder_problem = prepare(from_folder.frame, profile(from_folder), seed=0, arrays=True)
+    csv_problem = prepare(from_csv.frame, profile(from_csv), seed=0, inputs="image")
+    folder_problem = prepare(from_folder.frame, profile(from_folder), seed=0, inputs="image")
     assert csv_problem.x_train.shape[1:] == folder_problem.x_train.shape[1:] == (1, 8, 8)
     assert csv_problem.image["scale"] == 16.0 and folder_problem.image["scale"] == 255.0
     assert 0.0 <= csv_problem.x_train.min() and csv_problem.x_train.max() <= 1.0

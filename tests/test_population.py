@@ -102,13 +102,13 @@ def test_an_rnn_member_ends_as_it_would_alone(cell, layers, bidirectional, optim
     _assert_members_end_as_alone(configs, x, y, len(problem.classes), "rnn", max_epochs=6)
 
 
-def _sequence_problem(path):
+def _sequence_problem(path, inputs: str = "sequence"):
     from advisor.loading import load
     from advisor.profiling import profile
     from tuners.data import prepare
 
     dataset = load(path)
-    return prepare(dataset.frame, profile(dataset), seed=0, arrays=True)
+    return prepare(dataset.frame, profile(dataset), seed=0, inputs=inputs)
 
 
 def test_a_diverging_member_fails_alone_and_the_others_are_untouched():
@@ -165,7 +165,7 @@ def test_a_ray_trial_trains_a_population_and_its_members_are_recorded_as_trials(
     from tuners import population_space, ray_backend
     from tuners.data import prepare
     from tuners.families import FAMILIES
-    from tuners.stages import evaluate
+    from tuners.evaluation import evaluate
 
     dataset = load(examples_dir / "iris.csv")
     problem = prepare(dataset.frame, profile(dataset), seed=0)
@@ -206,11 +206,11 @@ def test_cnn_and_rnn_populations_are_scored_member_by_member_as_alone(family, da
     from examples.make_examples import digits_image_folder
     from tuners import population_space
     from tuners.families import FAMILIES
-    from tuners.stages import evaluate_with
+    from tuners.evaluation import evaluate_with
 
     path = digits_image_folder(tmp_path, limit=300) if data == "digits_folder" else EXAMPLES / data
-    problem = _sequence_problem(path)
     definition = FAMILIES[Family(family)]
+    problem = _sequence_problem(path, definition.inputs)
     assert definition.population_keys and definition.fit_members is not None
     # Three epochs, so the test stays fast; the same build for the population and for each alone.
     fixed = dataclasses.replace(definition, build=lambda c, p: definition.build(c, p).set_params(

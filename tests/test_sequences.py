@@ -127,7 +127,7 @@ def test_npz_refuses_pickled_objects_and_bad_shapes(tmp_path, run_cli):
 
 def _problem(path: Path):
     dataset = load(path)
-    return prepare(dataset.frame, profile(dataset), seed=0, arrays=True)
+    return prepare(dataset.frame, profile(dataset), seed=0, inputs="sequence")
 
 
 def test_the_duel_gives_both_cells_the_same_seeded_subset_and_configurations(examples_dir):

@@ -121,9 +121,9 @@ def problems(examples_dir):
         dataset = load(examples_dir / f"{name}.csv")
         found[name] = prepare(dataset.frame, profile(dataset), seed=0)
     digits = load(examples_dir / "digits.csv")
-    found["digits_images"] = prepare(digits.frame, profile(digits), seed=0, arrays=True)
+    found["digits_images"] = prepare(digits.frame, profile(digits), seed=0, inputs="image")
     series = load(examples_dir / "sequences_long.csv")
-    found["sequences"] = prepare(series.frame, profile(series), seed=0, arrays=True)
+    found["sequences"] = prepare(series.frame, profile(series), seed=0, inputs="sequence")
     return found
 
 
@@ -145,3 +145,19 @@ def test_every_family_samples_inside_its_space(family, problems):
             assert space.contains(config), (family, name, config)
         for param in space.params.values():
             assert param.why, f"{family}: every range says why"
+
+
+@pytest.mark.parametrize("columns", [1, 2, 3, 4, 5, 8, 30, 200])
+def test_column_sampling_never_leaves_a_tree_fewer_than_two_columns(columns):
+    import math
+
+    import numpy as np
+
+    from tuners.families.boosting import column_share
+
+    domain = column_share(columns).domain
+    rng = np.random.default_rng(0)
+    kept = {max(1, math.floor(domain.sample(rng) * columns)) for _ in range(500)}
+    assert min(kept) >= min(2, columns)
+    if columns <= 3:
+        assert kept == {columns}

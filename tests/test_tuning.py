@@ -23,7 +23,9 @@ from tuners.records import TrialRecord
 from tuners.data import prepare
 from tuners.families.base import DivergedError
 from tuners.families.mlp import space as mlp_space
-from tuners.stages import evaluate
+from tuners.evaluation import evaluate
+
+from tests.contract import missing_keys
 
 
 def test_budget_durations():
@@ -51,6 +53,7 @@ def test_tuned_run_reports_trials_and_its_model_reproduces_the_test_score(exampl
     assert payload["best"]["chosen_because"]
     assert payload["tuning"]["validation"] == "5-fold cross-validation"
     assert "log-uniform" in payload["tuning"]["space"]["strength"]["domain"]
+    assert missing_keys(payload, "wine") == [] and payload["schema_version"] >= 2
 
     predicted = run_cli("predict", out, out / "test_split.csv", "--out", tmp_path / "predictions.csv")
     assert predicted.exit_code == 0, predicted.stderr
@@ -174,22 +177,40 @@ def _record(trial_id: str, config: dict, score: float, sem: float | None) -> Tri
 
 
 def test_the_start_is_kept_when_the_search_cannot_beat_it_beyond_noise():
-    from tuners.stages import best_trial
+    from tuners.finish import best_trial
 
     start = {"strength": 1.0, "penalty": "l2"}
+    anchors = {"defaults": {"strength": 0.5, "penalty": "l2"}, "start": start}
     records = [_record("a", start, 0.979, 0.01), _record("b", {"strength": 40.0, "penalty": "l2"}, 0.986, 0.01),
                _record("c", {"strength": 0.1, "penalty": "l1"}, 0.95, 0.01)]
-    kept, why = best_trial(records, start)
-    assert kept.trial_id == "a" and "one-standard-error" in why
+    kept, why = best_trial(records, anchors)
+    assert kept.trial_id == "a" and "one-standard-error" in why and "seeds' starting point" in why
     records[1] = _record("b", {"strength": 40.0, "penalty": "l2"}, 0.995, 0.01)
-    best, why = best_trial(records, start)
-    assert best.trial_id == "b" and why == "the highest validation score"
+    best, why = best_trial(records, anchors)
+    assert best.trial_id == "b" and why.startswith("the highest validation score") and "more than one standard" in why
+
+
+def test_the_better_anchor_is_kept_and_the_choice_never_scores_below_the_defaults():
+    """The library's defaults scoring best in validation are kept even when the start scored worse;
+    a tuned trial must beat the better anchor by more than its standard error."""
+    from tuners.finish import anchor_of, best_trial
+
+    defaults, start = {"strength": 1.0, "penalty": "l2"}, {"strength": 2.0, "penalty": "l1"}
+    anchors = {"defaults": defaults, "start": start}
+    records = [_record("d", defaults, 0.90, 0.02), _record("s", start, 0.80, 0.02),
+               _record("t", {"strength": 9.0, "penalty": "l2"}, 0.91, 0.02)]
+    kept, why = best_trial(records, anchors)
+    assert kept.trial_id == "d" and "library's default configuration" in why
+    assert anchor_of(kept.config, anchors) == "defaults"
+    records.append(_record("u", {"strength": 0.2, "penalty": "l2"}, 0.85, 0.02))
+    assert best_trial(records, anchors)[0].score >= 0.90
 
 
 def test_a_best_trial_whose_refit_diverges_gives_way_to_the_next_best(examples_dir, tmp_path):
     """A learning rate at the edge of stability can pass the folds and blow up on all the rows: the
     next best trial is refitted, and the reason says so; when every candidate diverges, a clear error."""
-    from tuners.stages import REFIT_TRIES, TuneSettings, TuningFailed, refit_best
+    from tuners.finish import REFIT_TRIES, TuningFailed, refit_best
+    from tuners.settings import TuneSettings
 
     dataset = load(examples_dir / "diabetes.csv")
     problem = prepare(dataset.frame, profile(dataset), seed=0)
@@ -198,11 +219,12 @@ def test_a_best_trial_whose_refit_diverges_gives_way_to_the_next_best(examples_d
     records = [_record("exploding", exploding, 0.9, None), _record("start", start, 0.4, None)]
     settings = TuneSettings(budget_s=10, trials=None, search="random", cpus_per_trial=1, gpus_per_trial=0,
                             address=None, seed=0)
-    finished, refitted, why = refit_best(problem, Family.MLP, records, start, tmp_path / "model", settings)
+    anchors = {"defaults": start, "start": start}
+    finished, refitted, why = refit_best(problem, Family.MLP, records, anchors, tmp_path / "model", settings)
     assert refitted.trial_id == "start" and "diverged" in why and "trial exploding" in why
     assert finished["test"]["r2"] > 0.2 and (tmp_path / "model" / "manifest.json").exists()
     with pytest.raises(TuningFailed, match="diverged for the 1 best trials"):
-        refit_best(problem, Family.MLP, records[:1], start, tmp_path / "model2", settings)
+        refit_best(problem, Family.MLP, records[:1], anchors, tmp_path / "model2", settings)
     assert REFIT_TRIES >= 2
 
 
@@ -248,3 +270,23 @@ def test_cpu_smoke_run_of_each_family(family, examples_dir, run_cli, tmp_path):
     assert payload["family"] == family and payload["tuned"] is True and len(payload["trials"]) >= 2
     assert payload["best"]["test_score"] >= floor, payload["best"]  # accuracy, or silhouette for k-means
     assert (out / "model" / "manifest.json").is_file() and (out / "report.html").is_file()
+
+
+def test_on_two_columns_every_tree_sees_both_and_the_tuned_model_is_at_least_the_defaults(tmp_path, run_cli):
+    """Issue 18: with 2 columns, column sampling below 1.0 left each tree one column, so no tree
+    could model an interaction and the defaults were never tried. Now both are in the race."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame[["alcohol", "flavanoids", "target"]]
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    out = tmp_path / "run"
+    result = run_cli("recommend", tmp_path / "two.csv", "--family", "boosting", "--trials", "8", "--budget", "300s",
+                     "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert all(t["config"]["colsample_bytree"] == 1.0 for t in payload["trials"])
+    defaults = payload["tuning"]["defaults"]
+    assert defaults["learning_rate"] == 0.3 and defaults["colsample_bytree"] == 1.0
+    anchors = [t for t in payload["trials"] if t["config"] in (defaults, payload["tuning"]["start"])]
+    assert len(anchors) == 2 and all(t["status"] == "completed" and t["folds_done"] == 5 for t in anchors)
+    assert payload["best"]["validation_score"] >= max(t["score"] for t in anchors)

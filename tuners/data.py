@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from advisor.errors import InputError
 from advisor.features import FeatureSpec, feature_frame
 from advisor.loading.images import read_images
 from advisor.modality import pixel_columns
@@ -60,15 +61,48 @@ class Problem:
         return f"{len(self.splits)}-fold cross-validation" if len(self.splits) > 1 else "one validation split"
 
 
-def prepare(frame: pd.DataFrame, profile: Profile, seed: int, arrays: bool = False) -> Problem:
-    """`arrays`: give the model image or sequence arrays (for a CNN or an RNN) instead of a table of
-    feature columns. Samples are rows, images or series; the test split is drawn over samples."""
+# What a family can train on (FamilyDef.inputs), in words for messages.
+INPUTS = {"table": "a table of feature columns", "image": "images", "sequence": "sequences"}
+# What to do when the data gives only one kind of array and the family wants a table.
+TABLE_HINTS = {"image": "or a pixel CSV for flat models",
+               "sequence": "or give the series in wide format (one row per series) for flat models"}
+ONLY_ARRAYS = {"image": "an image folder", "sequence": "sequences in long format"}
+
+
+def inputs_of(profile: Profile) -> tuple[str, ...]:
+    """The inputs this data can give a model: a table of feature columns, image or sequence arrays.
+    An image folder and long-format sequences give arrays only."""
+    if profile.modality == Modality.IMAGE:
+        return ("image",) if profile.format == "image_folder" else ("table", "image")
+    if profile.modality == Modality.SEQUENCE:
+        return ("sequence",) if profile.sequence.layout == "long" else ("table", "sequence")
+    return ("table",)
+
+
+def check_inputs(family: str, wants: str, profile: Profile, takers: dict[str, list[str]]) -> None:
+    """A clear line when `family` (training on `wants`) cannot train on this data; `takers` names,
+    for each input kind, the families that train on it."""
+    given = inputs_of(profile)
+    if wants in given:
+        return
+    if wants != "table":
+        raise InputError(f"the {family} family needs {INPUTS[wants]}; this data is {profile.modality.value}. "
+                         "Choose another --family.")
+    only = given[0]
+    names = " or ".join(takers.get(only, []))
+    raise InputError(f"{ONLY_ARRAYS[only]} trains only the {names} family, not {family}. Use --family "
+                     f"{takers.get(only, ['another'])[0]}, {TABLE_HINTS[only]}.")
+
+
+def prepare(frame: pd.DataFrame, profile: Profile, seed: int, inputs: str = "table") -> Problem:
+    """`inputs`: what the model trains on (FamilyDef.inputs): a table of feature columns, or image
+    or sequence arrays. Samples are rows, images or series; the test split is drawn over samples."""
     image = sequence = None
     spec = FeatureSpec()
     row_sample = None  # for long-format sequences: the series each row of the frame belongs to
-    if arrays and profile.modality == Modality.SEQUENCE:
+    if inputs == "sequence":
         x, y, classes, sequence, row_sample = sequence_inputs(frame, profile)
-    elif arrays:
+    elif inputs == "image":
         x, image = image_arrays(frame, profile)
         y, classes = encode_target(frame, profile)
     else:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from tuners.data import Problem, take, validation_splits
+from tuners.families.base import PreSearch
 from tuners.space import Choice, Param, Space
 
 SUBSET_SHARE = 0.5  # of the training series
@@ -84,3 +85,13 @@ def fix_cell(space: Space, winner: str) -> Space:
     params = dict(space.params)
     params["cell"] = Param(Choice((winner,)), f"{space.params['cell'].why}; settled by the duel: {winner}")
     return Space(params, start=dict(space.start, cell=winner))
+
+
+def plan_for(problem: Problem, space: Space, seed: int, trials: int | None) -> DuelPlan:
+    """The plan within a --trials limit: a quarter of it at most goes to the duel's pairs."""
+    return plan(problem, space, seed, PAIRS if trials is None else min(PAIRS, max(1, trials // 4)))
+
+
+DUEL = PreSearch(name="duel", budget_share=BUDGET_SHARE, plan=plan_for,
+                 decide=lambda trials, duel_plan: decide(trials, duel_plan.subset_rows, duel_plan.seed),
+                 settle=lambda space, record: fix_cell(space, record["winner"]))

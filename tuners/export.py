@@ -32,23 +32,40 @@ def save_model(model, manifest: dict[str, Any], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     features, estimator = model.named_steps["features"], model.named_steps["model"]
     skops.io.dump(features, folder / "features.skops")
-    fmt = manifest["format"]
-    if fmt == "skops":
-        skops.io.dump(estimator, folder / "model.skops")
-    elif fmt == "xgboost":
-        estimator.booster_.save_model(folder / "xgboost.json")
-    elif fmt in ("torch", "keras"):
-        if fmt == "torch":
-            state = {k: v.detach().cpu().numpy() for k, v in estimator.network_.state_dict().items()}
-            np.savez(folder / "weights.npz", **state)
-        else:
-            estimator.model_.save(folder / "model.keras")
-        manifest = dict(manifest, network={"architecture": estimator.architecture, "input_shape": list(estimator.input_shape_),
-                                           "classes": estimator.classes, "y_mean": getattr(estimator, "y_mean_", 0.0),
-                                           "y_std": getattr(estimator, "y_std_", 1.0)})
-    else:
-        raise ValueError(f"unknown model format {fmt!r}")
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    if manifest["format"] not in FORMATS:
+        raise ValueError(f"unknown model format {manifest['format']!r}")
+    extra = FORMATS[manifest["format"]][0](estimator, folder)
+    (folder / "manifest.json").write_text(json.dumps(dict(manifest, **extra), indent=2), encoding="utf-8")
+
+
+def _save_skops(estimator, folder: Path) -> dict:
+    import skops.io
+
+    skops.io.dump(estimator, folder / "model.skops")
+    return {}
+
+
+def _save_xgboost(estimator, folder: Path) -> dict:
+    estimator.booster_.save_model(folder / "xgboost.json")
+    return {}
+
+
+def _network(estimator) -> dict:
+    """What a net's manifest records to rebuild it: architecture, input shape, outputs, target scaling."""
+    return {"network": {"architecture": estimator.architecture, "input_shape": list(estimator.input_shape_),
+                        "classes": estimator.classes, "y_mean": getattr(estimator, "y_mean_", 0.0),
+                        "y_std": getattr(estimator, "y_std_", 1.0)}}
+
+
+def _save_torch(estimator, folder: Path) -> dict:
+    state = {k: v.detach().cpu().numpy() for k, v in estimator.network_.state_dict().items()}
+    np.savez(folder / "weights.npz", **state)
+    return _network(estimator)
+
+
+def _save_keras(estimator, folder: Path) -> dict:
+    estimator.model_.save(folder / "model.keras")
+    return _network(estimator)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -79,21 +96,9 @@ def load_model(folder: Path) -> LoadedModel:
     except FileNotFoundError:
         raise InputError(f"{folder}: no exported model here (manifest.json missing). Run 'advisor recommend' first.") from None
     features = _load_skops(folder / "features.skops")
-    fmt = manifest["format"]
-    if fmt == "skops":
-        estimator = _load_skops(folder / "model.skops")
-    elif fmt == "xgboost":
-        import xgboost
-
-        estimator = xgboost.XGBClassifier() if manifest["classes"] else xgboost.XGBRegressor()
-        estimator.load_model(folder / "xgboost.json")
-    elif fmt == "torch":
-        estimator = _load_torch(folder, manifest)
-    elif fmt == "keras":
-        estimator = _load_keras(folder, manifest)
-    else:
-        raise InputError(f"{folder}: unknown model format {fmt!r} in manifest.json.")
-    return LoadedModel(manifest, features, estimator)
+    if manifest.get("format") not in FORMATS:
+        raise InputError(f"{folder}: unknown model format {manifest.get('format')!r} in manifest.json.")
+    return LoadedModel(manifest, features, FORMATS[manifest["format"]][1](folder, manifest))
 
 
 def _load_skops(path: Path):
@@ -104,6 +109,14 @@ def _load_skops(path: Path):
     if unsafe:
         raise InputError(f"{path}: refuses to load types outside scikit-learn/numpy/scipy: {unsafe[:3]}")
     return skops.io.load(path, trusted=untrusted)
+
+
+def _load_xgboost(folder: Path, manifest: dict[str, Any]):
+    import xgboost
+
+    estimator = xgboost.XGBClassifier() if manifest["classes"] else xgboost.XGBRegressor()
+    estimator.load_model(folder / "xgboost.json")
+    return estimator
 
 
 def _load_torch(folder: Path, manifest: dict[str, Any]):
@@ -135,3 +148,13 @@ def _load_keras(folder: Path, manifest: dict[str, Any]):
     estimator.input_shape_ = tuple(info["input_shape"])
     estimator.y_mean_, estimator.y_std_ = info["y_mean"], info["y_std"]
     return estimator
+
+
+# Model formats by name (FamilyDef.model_format): (save(estimator, folder) -> manifest additions, load(folder, manifest)).
+# A new format is a pair of functions and one entry here.
+FORMATS = {
+    "skops": (_save_skops, lambda folder, manifest: _load_skops(folder / "model.skops")),
+    "xgboost": (_save_xgboost, _load_xgboost),
+    "torch": (_save_torch, _load_torch),
+    "keras": (_save_keras, _load_keras),
+}

@@ -1,75 +1,94 @@
-"""The search plan under the KerasTuner backend: for the rnn family the LSTM-vs-GRU duel first (as
-under Ray Tune), then the seeds' starting point, then one KerasTuner search (Hyperband by default;
-random or Bayesian on request) until the budget ends. Every trial is scored by the same
-cross-validation as under Ray Tune, so the two backends' scores compare."""
+"""The KerasTuner backend behind the plan's protocol (tuners/backends.py): fixed points (the duel,
+the anchors) in order in this process, then one KerasTuner search (Hyperband by default, sized to
+the budget; random or Bayesian on request) until the budget ends. Every trial is scored by the
+same cross-validation as under Ray Tune, so the two backends' scores compare."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import time
 from pathlib import Path
-from typing import Callable
 
 from advisor.errors import InputError
+from advisor.events import StageFinished, StageStarted, TrialStream
 from advisor.types import Family
-from tuners import duel, keras_backend
+from tuners import keras_backend, plan
 from tuners.data import Problem
-from tuners.families import family_def
+from tuners.evaluation import evaluate
 from tuners.records import TrialRecord, error_text
-from tuners.stages import SearchOutcome, TuneSettings, evaluate
+from tuners.settings import Found, TuneSettings
 
 
 class _OutOfTime(Exception):
     """The budget ended between two folds: the trial stops with the folds it has."""
 
 
-def search(problem: Problem, family: Family, settings: TuneSettings, storage: Path,
-           on_event: Callable[[str, dict], None] | None = None) -> SearchOutcome:
-    """Run the stages (resuming any that a stopped run left) and return every trial."""
-    if settings.address:
-        raise InputError("--tuner keras trains its trials in this process; --address is for Ray Tune. "
-                         "Drop --address, or use --tuner ray on a cluster.")
-    cluster = keras_backend.devices()
-    if settings.gpus_per_trial > cluster["GPU"]:
-        raise InputError(f"--gpus-per-trial {settings.gpus_per_trial:g}, but Keras sees {cluster['GPU']:g} GPU(s). "
-                         "Drop the option; Keras uses a GPU by itself when it sees one.")
-    space = family_def(family, "keras").space(problem)
-    started = time.monotonic()
-    deadline = started + settings.budget_s
+START = "start"  # the stage of the anchors: the seeds' start and the library's defaults
+
+
+class KerasBackend:
+    name = "keras"
+
+    @contextlib.contextmanager
+    def session(self, settings: TuneSettings):
+        if settings.address:
+            raise InputError("--tuner keras trains its trials in this process; --address is for Ray Tune. "
+                             "Drop --address, or use --tuner ray on a cluster.")
+        cluster = keras_backend.devices()
+        if settings.gpus_per_trial > cluster["GPU"]:
+            raise InputError(f"--gpus-per-trial {settings.gpus_per_trial:g}, but Keras sees {cluster['GPU']:g} GPU(s). "
+                             "Drop the option; Keras uses a GPU by itself when it sees one.")
+        yield cluster
+
+    def run_points(self, name: str, points: list[dict], space, problem: Problem, family: Family,
+                   settings: TuneSettings, storage: Path, budget_s: float, stream: TrialStream) -> list[TrialRecord]:
+        """Fixed configurations in order, each through every fold, until `budget_s` is spent."""
+        deadline = time.monotonic() + budget_s
+        stream.send(StageStarted(name, budget_s))
+        found = keras_backend.run_points(name, points, _runner(problem, family, name, deadline), storage, deadline,
+                                         _on_trial(stream))
+        stream.send(StageFinished(name, len(found)))
+        return found
+
+    def search(self, space, anchors: list[dict], problem: Problem, family: Family, settings: TuneSettings,
+               storage: Path, budget_s: float, stream: TrialStream) -> Found:
+        """The anchors in order ("start"), then one KerasTuner search (Hyperband sized to the
+        budget, random or Bayesian), each resumable."""
+        deadline = time.monotonic() + budget_s
+        records = self.run_points(START, anchors, space, problem, family, settings, storage, budget_s, stream)
+        name = settings.search
+        max_epochs = (_hyperband_epochs(problem, family, space.start, records, storage, deadline)
+                      if name == "hyperband" else keras_backend.HYPERBAND_EPOCH_CHOICES[-1])
+        found = plan.stage_records(storage, name)
+        if found is None:
+            limit = keras_backend.UNLIMITED_TRIALS if settings.trials is None else max(0, settings.trials - len(records))
+            stage = keras_backend.KerasStage(name, space, name, limit, deadline, settings.seed, max_epochs)
+            stream.send(StageStarted(name, budget_s))
+            found = plan.save_stage(storage, name, keras_backend.run_stage(
+                stage, _runner(problem, family, name, deadline), storage, _on_trial(stream)))
+            stream.send(StageFinished(name, len(found)))
+        return Found(records + found, [START, name], keras_backend.scheduler_description(name, max_epochs))
+
+    def library(self, definition) -> str:
+        return keras_backend.library()
+
+    def resources(self, settings: TuneSettings, cluster: dict[str, float]) -> dict[str, float | str]:
+        # KerasTuner runs one trial at a time on everything this process sees.
+        return {"cpus_per_trial": cluster["CPU"], "gpus_per_trial": cluster["GPU"], "address": "local"}
+
+
+def _on_trial(stream: TrialStream):
     counts: dict[str, dict[str, int]] = {}
 
     def on_trial(record: TrialRecord) -> None:
         stage = counts.setdefault(record.stage, {"running": 0, "done": 0, "failed": 0})
         stage["failed" if record.status == "failed" else "done"] += 1
-        if on_event is not None:
-            on_event("result", {"stage": record.stage, "score": record.score, "trials": dict(stage)})
+        stream.finished(record.stage, record.trial_id, record.status, record.score, stage)
 
-    records: list[TrialRecord] = []
-    stages: list[str] = []
-    duel_record = None
-    if family == Family.RNN:
-        duel_record = _duel(problem, space, settings, storage, started, on_trial)
-        space = duel.fix_cell(space, duel_record["winner"])
-        stages.append("duel")
-    run = _runner(problem, family, "start", deadline)
-    records += keras_backend.run_points("start", [space.start], run, storage, deadline, on_trial)
-    stage_name = settings.search
-    max_epochs = (_hyperband_epochs(problem, family, space.start, records, storage, deadline)
-                  if settings.search == "hyperband" else keras_backend.HYPERBAND_EPOCH_CHOICES[-1])
-    saved = storage / f"{stage_name}.trials.json"
-    if saved.exists():  # finished before the run was stopped: keep, never re-run
-        records += [TrialRecord(**r) for r in json.loads(saved.read_text(encoding="utf-8"))]
-    else:
-        limit = keras_backend.UNLIMITED_TRIALS if settings.trials is None else max(0, settings.trials - 1)
-        stage = keras_backend.KerasStage(stage_name, space, settings.search, limit, deadline, settings.seed, max_epochs)
-        found = keras_backend.run_stage(stage, _runner(problem, family, stage_name, deadline), storage, on_trial)
-        saved.write_text(json.dumps([dataclasses.asdict(r) for r in found]), encoding="utf-8")
-        records += found
-    stages += ["start", stage_name]
-    return SearchOutcome(space, records, stages, duel_record, cluster,
-                         keras_backend.scheduler_description(settings.search, max_epochs))
+    return on_trial
 
 
 def _hyperband_epochs(problem: Problem, family: Family, start: dict, records: list[TrialRecord], storage: Path,
@@ -80,7 +99,7 @@ def _hyperband_epochs(problem: Problem, family: Family, start: dict, records: li
     saved = storage / "hyperband.json"
     if saved.exists():
         return int(json.loads(saved.read_text(encoding="utf-8"))["max_epochs"])
-    trial = next((r for r in records if r.stage == "start" and r.seconds and r.curve and r.folds_done), None)
+    trial = next((r for r in records if r.stage == START and r.seconds and r.curve and r.folds_done), None)
     if trial is None:  # the start point did not finish: assume a slow model
         epochs = keras_backend.HYPERBAND_EPOCH_CHOICES[-1]
     else:
@@ -91,21 +110,6 @@ def _hyperband_epochs(problem: Problem, family: Family, start: dict, records: li
         epochs = keras_backend.hyperband_epochs(per_fit, per_epoch, len(problem.splits), deadline - time.monotonic())
     saved.write_text(json.dumps({"max_epochs": epochs}), encoding="utf-8")
     return epochs
-
-
-def _duel(problem: Problem, space, settings: TuneSettings, storage: Path, started: float, on_trial) -> dict:
-    """Both cells on the same subset, folds and configurations (tuners/duel.py), in order."""
-    saved = storage / "duel.json"
-    if saved.exists():
-        return json.loads(saved.read_text(encoding="utf-8"))
-    pairs = duel.PAIRS if settings.trials is None else min(duel.PAIRS, max(1, settings.trials // 4))
-    plan = duel.plan(problem, space, settings.seed, pairs)
-    deadline = started + settings.budget_s * duel.BUDGET_SHARE
-    found = keras_backend.run_points("duel", list(plan.points), _runner(plan.problem, Family.RNN, "duel", deadline),
-                                     storage, deadline, on_trial)
-    record = duel.decide([dataclasses.asdict(r) for r in found], plan.subset_rows, plan.seed)
-    saved.write_text(json.dumps(record), encoding="utf-8")
-    return record
 
 
 def _runner(problem: Problem, family: Family, stage: str, deadline: float):
@@ -145,3 +149,6 @@ def _runner(problem: Problem, family: Family, stage: str, deadline: float):
 
     return run
 
+
+
+BACKEND = KerasBackend()

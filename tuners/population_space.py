@@ -41,6 +41,17 @@ def expand(space: Space, member_keys: tuple[str, ...], size: int, seed: int) -> 
     return Space(params, start=start)
 
 
+def with_first(expanded: Space, config: dict[str, Any]) -> dict[str, Any]:
+    """A population point whose slot 0 is `config` (its shared values too), the other slots as in
+    the expanded space's start: how a fixed configuration (an anchor) enters a population stage."""
+    point = dict(expanded.start)
+    for key in point:
+        name = key.rsplit(SLOT, 1)[0] if key.endswith(f"{SLOT}0") or SLOT not in key else None
+        if name is not None and name in config:
+            point[key] = config[name]
+    return point
+
+
 def members(config: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The member configurations of a population config (slot order); None for a plain config."""
     slotted = [k for k in config if SLOT in k]

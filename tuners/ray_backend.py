@@ -41,6 +41,7 @@ class StageRequest:
     folds: int
     seed: int
     retries: int = 0  # times a trial that errors (its node died, say) is run again
+    protected: int = 0  # the first this many trials (the points: the anchors) run every fold, never stopped early
 
 
 def to_ray(space: Space) -> dict[str, Any]:
@@ -121,7 +122,7 @@ def run_stage(
     storage: Path,
     resources: dict[str, float],
     slots: int,
-    on_event: Callable[[str, dict], None] | None = None,
+    stream=None,
 ) -> list[TrialRecord]:
     """Run (or resume, when its experiment folder exists) one search stage; return its trials."""
     storage = storage.resolve()
@@ -136,12 +137,13 @@ def run_stage(
     data = {**data, "deadline": time.time() + request.budget_s - min(DEADLINE_MARGIN_S, 0.1 * request.budget_s)}
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
-    callbacks = [_ProgressCallback(request.name, on_event)]
+    callbacks = [_ProgressCallback(request.name, stream)]
     if _restorable(experiment):
         tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
     else:
         points = [encode(p, request.space) for p in request.points]
-        if request.search == "bayes":
+        if request.search == "bayes":  # Optuna rejects fixed values outside a distribution (reg_alpha 0 on a log scale)
+            points = [encode(request.space.clip(p), request.space) for p in request.points]
             import optuna
             from ray.tune.search.optuna import OptunaSearch
 
@@ -150,7 +152,8 @@ def run_stage(
         else:
             searcher = BasicVariantGenerator(points_to_evaluate=points or None, random_state=request.seed)
         scheduler = (
-            ASHAScheduler(time_attr="training_iteration", max_t=max(1, request.folds), grace_period=1, reduction_factor=3)
+            _ProtectedASHA(request.protected, time_attr="training_iteration", max_t=max(1, request.folds),
+                           grace_period=1, reduction_factor=3)
             if request.iterative and request.folds > 1
             else FIFOScheduler()
         )
@@ -177,6 +180,25 @@ def run_stage(
         )
     grid = tuner.fit()
     return [member for result in grid for member in _members(_record(result, request.name), result.metrics or {})]
+
+
+class _ProtectedASHA(ASHAScheduler):
+    """ASHA that never stops the stage's first `protected` trials: the points (the library's
+    defaults and the seeds' start) are scored through every fold, whatever the rungs say."""
+
+    def __init__(self, protected: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.protected = protected
+        self.kept: set[str] = set()
+
+    def on_trial_add(self, tune_controller, trial) -> None:
+        if len(self.kept) < self.protected:
+            self.kept.add(trial.trial_id)
+        super().on_trial_add(tune_controller, trial)
+
+    def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+        decision = super().on_trial_result(tune_controller, trial, result)
+        return self.CONTINUE if trial.trial_id in self.kept else decision
 
 
 def scheduler_description(iterative: bool, folds: int) -> str:
@@ -246,30 +268,33 @@ def _record(result, stage: str) -> TrialRecord | None:
 
 
 class _ProgressCallback(Callback):
-    """Forwards trial events to the caller's progress display (no Ray types leak out).
+    """Forwards trial events to the run's TrialStream (advisor/events.py; no Ray types leak out).
 
-    Ray stores callbacks with the experiment; the display itself is not stored, so a resumed run
+    Ray stores callbacks with the experiment; the stream itself is not stored, so a resumed run
     gets its own."""
 
-    def __init__(self, stage: str, on_event: Callable[[str, dict], None] | None):
+    def __init__(self, stage: str, stream):
         self.stage = stage
-        self.on_event = on_event
+        self.stream = stream
 
     def __getstate__(self) -> dict:
-        return {"stage": self.stage, "on_event": None}
-
-    def _send(self, kind: str, trials, score=None) -> None:
-        if self.on_event is not None:
-            self.on_event(kind, {"stage": self.stage, "score": score, "trials": _counts(trials)})
+        return {"stage": self.stage, "stream": None}
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
-        self._send("result", trials, result.get("score"))
+        if self.stream is not None:
+            self.stream.reported(self.stage, result.get("score"))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self._send("complete", trials)
+        self._finished(trials, trial, failed=False)
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self._send("error", trials)
+        self._finished(trials, trial, failed=True)
+
+    def _finished(self, trials, trial, failed: bool) -> None:
+        if self.stream is not None:
+            last = trial.last_result or {}
+            status = "failed" if failed else ("completed" if last.get("done_all_folds") else "stopped")
+            self.stream.finished(self.stage, str(trial.trial_id), status, last.get("score"), _counts(trials))
 
 
 def _counts(trials) -> dict[str, int]:

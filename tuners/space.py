@@ -206,6 +206,17 @@ class Space:
     def contains(self, config: dict[str, Any]) -> bool:
         return all(param.domain.contains(config[name]) for name, param in self.params.items())
 
+    def clip(self, config: dict[str, Any]) -> dict[str, Any]:
+        """`config` with each numeric value moved to its range's nearest end (choices unchanged)."""
+        return {name: _clip(self.params[name].domain, value) if name in self.params else value
+                for name, value in config.items()}
+
+
+def _clip(domain: Domain, value: Any) -> Any:
+    if isinstance(domain, Choice) or domain.contains(value):
+        return value
+    return type(value)(min(max(value, domain.low), domain.high))
+
 
 def coarse_to_fine(space: Space, best: list[dict[str, Any]], widen: float = 0.25) -> Space:
     """Narrow each numeric range to the span of the best configurations (on the range's own scale,

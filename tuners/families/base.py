@@ -44,6 +44,18 @@ class DivergedError(RuntimeError):
 
 
 @dataclasses.dataclass(frozen=True)
+class PreSearch:
+    """A step a family runs before its search, on a seeded random subset (the rnn family's
+    LSTM-vs-GRU duel, tuners/duel.py). Its record is kept in result.json under `name`."""
+
+    name: str
+    budget_share: float  # of the run's budget
+    plan: Callable[..., Any]  # (problem, space, seed, trials) -> an object with .problem and .points
+    decide: Callable[[list[dict[str, Any]], Any], dict[str, Any]]  # (trial records, plan) -> the record
+    settle: Callable[[Space, dict[str, Any]], Space]  # the space the search goes on with
+
+
+@dataclasses.dataclass(frozen=True)
 class FamilyDef:
     family: Family
     space: Callable[[Problem], Space]
@@ -57,6 +69,9 @@ class FamilyDef:
     fit_members: Callable[[list[Pipeline], Any, Any], list[str | None]] | None = None
     # Members per Ray trial by default (the user's --population overrides), without and with a GPU.
     population_slots: tuple[int, int] = (1, 1)
+    inputs: str = "table"  # what it trains on: table (feature columns), image or sequence (arrays); tuners.data.INPUTS
+    pre_search: PreSearch | None = None
+    library: str = "scikit-learn"  # the package that trains it (its version goes in the report)
 
 
 def fit_torch_members(models: list[Pipeline], x, y) -> list[str | None]:
@@ -70,6 +85,17 @@ def fit_torch_members(models: list[Pipeline], x, y) -> list[str | None]:
 def array_pipeline(model) -> Pipeline:
     """Arrays (images) need no column preprocessing: an identity step keeps one model layout for export."""
     return Pipeline([("features", FunctionTransformer()), ("model", model)])
+
+
+WIDTH_SAMPLE_ROWS = 1_000
+
+
+def input_width(problem: Problem) -> int:
+    """Features after preprocessing (one-hot and TF-IDF widen the table), measured on a sample."""
+    if not hasattr(problem.x_train, "iloc"):  # image or sequence arrays
+        return int(np.prod(problem.x_train.shape[1:]))
+    sample = problem.x_train.iloc[:WIDTH_SAMPLE_ROWS]
+    return int(preprocessor(problem.spec).fit_transform(sample).shape[1])
 
 
 def pipeline(problem: Problem, model, scale: bool = True) -> Pipeline:

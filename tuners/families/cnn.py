@@ -40,6 +40,7 @@ def defaults(problem):
 # Populations vectorise the CNN with vmap (grouped convolutions): on this CPU that is slower than
 # one member after another (bench/results/population_deep_cpu.md), so populations are for GPUs.
 CNN = FamilyDef(Family.CNN, space, build, defaults, iterative=True, model_format="torch",
-                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_slots=(1, 64))
+                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_slots=(1, 64),
+                inputs="image", library="torch")
 
 

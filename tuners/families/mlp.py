@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from advisor.features import preprocessor
 from advisor.types import Family
-from tuners.families.base import SEED_000, SEED_001, SEED_002, SEED_003, POPULATION_KEYS, FamilyDef, fit_torch_members, pipeline
+from tuners.families.base import (SEED_000, SEED_001, SEED_002, SEED_003, POPULATION_KEYS, FamilyDef, fit_torch_members,
+                                  input_width, pipeline)
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, Param, PowersOfTwo, Space, Uniform
-
-WIDTH_SAMPLE_ROWS = 1_000
-
-
-def input_width(problem) -> int:
-    """Features after preprocessing (one-hot and TF-IDF widen the table), measured on a sample."""
-    if not hasattr(problem.x_train, "iloc"):  # image or sequence arrays
-        return int(np.prod(problem.x_train.shape[1:]))
-    sample = problem.x_train.iloc[:WIDTH_SAMPLE_ROWS]
-    return int(preprocessor(problem.spec).fit_transform(sample).shape[1])
-
 
 def _largest_batch(rows: int) -> int:
     power = 8
@@ -73,4 +60,4 @@ MLP = FamilyDef(Family.MLP, space, build, defaults, iterative=True, model_format
                 # On a GPU a trial trains them in chunks its memory holds (population.chunk_size);
                 # on a CPU 8 members share each batch's Python and framework overhead, 3.3x the
                 # configurations per minute of one per trial (bench/results/population_cpu.md).
-                population_slots=(8, 64))
+                population_slots=(8, 64), library="torch")

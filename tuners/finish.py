@@ -1,0 +1,134 @@
+"""The finish of a search, whichever backend ran it: the trial to keep (the defaults and the
+seeds' start are kept unless a tuned trial beats the better of them by more than one standard
+error), its refit on all training rows, one score on the test split beside the family's default
+configuration, and the export."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import RunFailed
+from advisor.types import Family
+from tuners.data import Problem
+from tuners.export import save_model
+from tuners.families import family_def
+from tuners.families.base import DivergedError
+from tuners.metrics import report_metrics, test_details
+from tuners.records import TrialRecord
+from tuners.settings import TuneSettings
+
+
+class TuningFailed(RunFailed):
+    """No trial finished: nothing to recommend a configuration from."""
+
+
+ANCHOR_WORDS = {"defaults": "the library's default configuration", "start": "the seeds' starting point"}
+
+
+def best_trial(records: list[TrialRecord], anchors: dict[str, dict[str, Any]]) -> tuple[TrialRecord, str]:
+    """The trial to refit, and why. The highest validation score wins only when it beats the better
+    of the anchors (the library's defaults and the seeds' start, scored through every fold before
+    the search) by more than one standard error; otherwise the search found nothing the folds can
+    tell apart from that anchor, and it is kept (the one-standard-error rule, Hastie, Tibshirani and
+    Friedman, The Elements of Statistical Learning, 7.10). So the tuned choice never scores below
+    the defaults in validation."""
+    done = [r for r in records if r.status == "completed" and r.score is not None]
+    if not done:
+        return _partly_scored(records)
+    best = max(done, key=lambda r: r.score)
+    anchor = _best_anchor(done, anchors)
+    if anchor is None:
+        return best, "the highest validation score"
+    name, kept = anchor
+    if kept is best or kept.score >= best.score:
+        return kept, f"{ANCHOR_WORDS[name]} scored highest in validation ({kept.score:.4f}); no tuned trial beat it"
+    margin, sem = best.score - kept.score, best.score_sem
+    if sem is not None and margin <= sem:
+        return kept, (f"{ANCHOR_WORDS[name]} scored {kept.score:.4f}, within one standard error ({sem:.4f}) of the "
+                      f"best trial's {best.score:.4f}: kept by the one-standard-error rule")
+    noise = f"more than one standard error ({sem:.4f})" if sem is not None else "(one validation split: no standard error)"
+    return best, (f"the highest validation score, {best.score:.4f}: {margin:.4f} above {ANCHOR_WORDS[name]} "
+                  f"({kept.score:.4f}), {noise}")
+
+
+def anchor_of(config: dict[str, Any], anchors: dict[str, dict[str, Any]]) -> str | None:
+    """Which anchor ("defaults" or "start") `config` is, if any."""
+    return next((name for name, anchor in anchors.items() if _same_config(config, anchor)), None)
+
+
+def _best_anchor(done: list[TrialRecord], anchors: dict[str, dict[str, Any]]) -> tuple[str, TrialRecord] | None:
+    found = [(name, r) for r in done for name in (anchor_of(r.config, anchors),) if name is not None]
+    return max(found, key=lambda pair: pair[1].score, default=None)
+
+
+def _partly_scored(records: list[TrialRecord]) -> tuple[TrialRecord, str]:
+    partial = [r for r in records if r.status == "stopped" and r.score is not None and r.folds_done > 0]
+    if partial:  # the budget cut every trial between folds: a score on some folds beats no answer
+        best = max(partial, key=lambda r: r.score)
+        return best, (f"no trial finished every fold within the budget: the best of the partly scored trials "
+                      f"({best.folds_done} fold(s)); give a larger --budget for a firmer choice")
+    errors = "; ".join(sorted({r.error for r in records if r.error})[:2]) or "the budget ended before any trial finished"
+    raise TuningFailed(f"tuning failed: no trial finished ({errors}). Give a larger --budget or check the data.")
+
+
+def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal up to float round trips (Ray stores momentum as 1 - beta)."""
+    if a.keys() != b.keys():
+        return False
+    return all(math.isclose(a[k], b[k], rel_tol=1e-9) if isinstance(b[k], float) and isinstance(a[k], (int, float))
+               else a[k] == b[k] for k in b)
+
+
+REFIT_TRIES = 3  # trials tried in turn when the chosen one's refit on all training rows diverges
+
+
+def refit_best(problem: Problem, family: Family, records: list[TrialRecord], anchors: dict[str, dict[str, Any]],
+               model_dir: Path, settings: TuneSettings) -> tuple[dict, TrialRecord, str]:
+    """best_trial, refitted by `finish`: (what finish returns, the trial refitted, why it was chosen).
+    A learning rate at the edge of stability can pass every fold and still diverge on all the
+    training rows; then the next best trial is refitted instead (finished trials before partly
+    scored ones), up to REFIT_TRIES, and the reason says so."""
+    best, reason = best_trial(records, anchors)
+    scored = [r for r in records if r is not best and r.score is not None and r.status in ("completed", "stopped")]
+    ranked = [best] + sorted(scored, key=lambda r: (r.status == "completed", r.score), reverse=True)
+    diverged: list[str] = []
+    for candidate in ranked[:REFIT_TRIES]:
+        try:
+            finished = finish(problem, family, candidate.config, model_dir, settings, anchors.get("defaults"))
+        except DivergedError as error:
+            diverged.append(f"trial {candidate.trial_id}: {error}")
+            continue
+        if diverged:
+            reason = (f"the refit on all training rows diverged for {len(diverged)} better trial(s) ({diverged[0]}); "
+                      f"the next best, validation score {candidate.score:.4f}, was refitted")
+        return finished, candidate, reason
+    raise TuningFailed(f"the refit on all training rows diverged for the {len(diverged)} best trials ({diverged[0]}). "
+                       "Run again with another --seed or a larger --budget.")
+
+
+def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: Path, settings: TuneSettings,
+           baseline_config: dict[str, Any] | None = None) -> dict:
+    """Refit `config` on all training rows, score it once on the test split, beside the defaults
+    (refitted too, unless `config` is the defaults); export it."""
+    definition = family_def(family, settings.tuner)
+    y_train = problem.y_train
+    model = definition.build(config, problem).fit(problem.x_train, y_train)
+    tested = report_metrics(problem.metric, model, problem.x_test, problem.y_test, problem.classes)
+    baseline_config = baseline_config or definition.defaults(problem)
+    baseline_tested = tested
+    if not _same_config(config, baseline_config):
+        baseline = definition.build(baseline_config, problem).fit(problem.x_train, y_train)
+        baseline_tested = report_metrics(problem.metric, baseline, problem.x_test, problem.y_test, problem.classes)
+    manifest = {
+        "family": family.value, "format": definition.model_format, "task": problem.task.value,
+        "classes": list(problem.classes), "metric": problem.metric, "config": config,
+        "spec": {k: list(v) for k, v in dataclasses.asdict(problem.spec).items()},
+        "test_metrics": tested, "seed": settings.seed, "image": problem.image,
+        "sequence": problem.sequence,
+    }
+    save_model(model, manifest, model_dir)
+    details = test_details(problem.metric, model, problem.x_test, problem.y_test, problem.classes, settings.seed)
+    return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details}

@@ -1,0 +1,147 @@
+"""The Ray Tune backend behind the plan's protocol (tuners/backends.py): fixed points, and the
+search stages (seed 003: random sampling first, 'try randomly sampling instead of grid
+searching', then coarse to fine around the best of it; or one Bayesian stage). Ray itself is
+imported only by tuners/ray_backend.py."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from advisor.errors import InputError
+from advisor.events import StageFinished, StageStarted, TrialStream
+from advisor.types import Family
+from tuners import plan, population_space, ray_backend
+from tuners.data import Problem
+from tuners.evaluation import evaluate
+from tuners.families import family_def
+from tuners.records import TrialRecord
+from tuners.settings import Found, TuneSettings
+from tuners.space import Space, coarse_to_fine
+
+COARSE_SHARE = 0.6  # of the budget (or of --trials) spent on the random stage
+FINE_TOP_SHARE = 0.25  # the best quarter of the random stage (at least 3) sets the fine ranges
+UNBOUNDED_TRIALS = 100_000  # with no --trials the time budget is what stops a stage
+# On a cluster (--address) a trial is retried this often when it errors: a lost node must not lose
+# the trial. Locally nothing but the trial itself can fail it, so it is not retried.
+CLUSTER_TRIAL_RETRIES = 2
+
+
+class RayBackend:
+    name = "ray"
+
+    @contextlib.contextmanager
+    def session(self, settings: TuneSettings):
+        with ray_backend.ray_session(settings.address):
+            cluster = ray_backend.cluster_resources()
+            _check_resources(settings, cluster)
+            yield cluster
+
+    def run_points(self, name: str, points: list[dict], space: Space, problem: Problem, family: Family,
+                   settings: TuneSettings, storage: Path, budget_s: float, stream: TrialStream) -> list[TrialRecord]:
+        """Fixed configurations, every one through every fold (no early stopping by the scheduler)."""
+        request = ray_backend.StageRequest(
+            name=name, space=space, points=tuple(points), num_samples=len(points), budget_s=budget_s,
+            search="random", iterative=False, folds=len(problem.splits), seed=settings.seed,
+            retries=CLUSTER_TRIAL_RETRIES if settings.address else 0)
+        return self._run(request, problem, family, settings, storage, stream)
+
+    def search(self, space: Space, anchors: list[dict], problem: Problem, family: Family, settings: TuneSettings,
+               storage: Path, budget_s: float, stream: TrialStream) -> Found:
+        """The random and fine stages (or one Bayesian stage) with `budget_s`, each resumable; the
+        anchors are the first stage's first points, kept from ASHA's early stopping."""
+        definition = family_def(family, self.name)
+        stages = ["bayes"] if settings.search == "bayes" else ["random", "fine"]
+        found: list[TrialRecord] = []
+        ends = time.monotonic() + budget_s
+        for index, stage in enumerate(stages):
+            saved = plan.stage_records(storage, stage)
+            if saved is None:
+                request = _request(stage, space, found, () if index else anchors, definition, settings, index,
+                                   len(stages), (ends - time.monotonic()) * (COARSE_SHARE if stage == "random" else 1.0),
+                                   problem)
+                saved = plan.save_stage(storage, stage, self._run(request, problem, family, settings, storage, stream))
+            found += saved
+        scheduler = ray_backend.scheduler_description(definition.iterative, len(problem.splits))
+        return Found(found, stages, scheduler)
+
+    def library(self, definition) -> str:
+        return f"{definition.library} {version(definition.library)}, Ray {version('ray')}"
+
+    def resources(self, settings: TuneSettings, cluster: dict[str, float]) -> dict[str, float | str]:
+        return {"cpus_per_trial": settings.cpus_per_trial, "gpus_per_trial": settings.gpus_per_trial,
+                "address": settings.address or "local"}
+
+    def _run(self, request, problem: Problem, family: Family, settings: TuneSettings, storage: Path,
+             stream: TrialStream) -> list[TrialRecord]:
+        cluster = ray_backend.cluster_resources()
+        slots = max(1, int(cluster.get("CPU", 1) // max(settings.cpus_per_trial, 1e-9)))
+        slots = min(slots, settings.max_concurrent_trials or slots)
+        trainable = ray_backend.evaluate_in_trial(evaluate, threads=max(1, int(settings.cpus_per_trial)))
+        resources = {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial}
+        stream.send(StageStarted(request.name, request.budget_s))
+        found = ray_backend.run_stage(request, trainable, {"problem": problem, "family": family.value}, storage,
+                                      resources, slots, stream)
+        stream.send(StageFinished(request.name, len(found)))
+        return found
+
+
+def _request(stage: str, space: Space, records: list[TrialRecord], anchors, definition, settings: TuneSettings,
+             index: int, stages: int, budget_s: float, problem: Problem) -> ray_backend.StageRequest:
+    stage_space = _fine_space(space, records) if stage == "fine" else space
+    stage_space, num_samples = _populations(stage_space, definition, settings,
+                                            _stage_trials(settings.trials, stage, stages), index)
+    points = [population_space.with_first(stage_space, a) if stage_space is not space and stage != "fine" else a
+              for a in anchors]
+    return ray_backend.StageRequest(
+        name=stage, space=stage_space, points=tuple(points), num_samples=max(num_samples, len(points)),
+        budget_s=max(1.0, budget_s), search="bayes" if stage == "bayes" else "random",
+        iterative=definition.iterative, folds=len(problem.splits), seed=settings.seed + index,
+        retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, protected=len(points))
+
+
+def _check_resources(settings: TuneSettings, cluster: dict[str, float]) -> None:
+    """Fail at once, rather than leave trials waiting forever for resources the cluster lacks."""
+    if settings.gpus_per_trial > cluster.get("GPU", 0):
+        raise InputError(f"--gpus-per-trial {settings.gpus_per_trial:g}, but the Ray cluster has "
+                         f"{cluster.get('GPU', 0):g} GPU(s). Drop the option or give an --address with GPUs.")
+    if settings.cpus_per_trial > cluster.get("CPU", 0):
+        raise InputError(f"--cpus-per-trial {settings.cpus_per_trial:g}, but the Ray cluster has "
+                         f"{cluster.get('CPU', 0):g} CPU(s). Ask for fewer.")
+
+
+def _stage_trials(trials: int | None, stage: str, stages: int) -> int:
+    """Configurations a stage may try: unbounded (the budget stops it), or its share of --trials
+    (the anchors having taken theirs)."""
+    if trials is None:
+        return UNBOUNDED_TRIALS
+    if stages == 1:
+        return max(1, trials)
+    coarse = max(1, math.ceil(trials * COARSE_SHARE))
+    return coarse if stage == "random" else max(1, trials - coarse)
+
+
+def _populations(space: Space, definition, settings: TuneSettings, configurations: int, stage: int) -> tuple[Space, int]:
+    """The stage's space and Ray trial count: for a family that trains populations, each trial
+    holds up to population_space.slots configurations (no more than the stage may try)."""
+    size = population_space.slots(settings.gpus_per_trial, settings.population, definition.population_slots) \
+        if definition.population_keys else 1
+    size = min(size, configurations)
+    if size <= 1:
+        return space, configurations
+    expanded = population_space.expand(space, definition.population_keys, size, settings.seed + stage)
+    return expanded, population_space.trials_for(configurations, size)
+
+
+def _fine_space(space: Space, records: list[TrialRecord]) -> Space:
+    # Only configurations inside the space narrow it (the library's defaults may lie outside: reg_alpha 0).
+    done = sorted((r for r in records if r.status == "completed" and r.score is not None and space.contains(r.config)),
+                  key=lambda r: -r.score)
+    top = done[: max(3, math.ceil(len(done) * FINE_TOP_SHARE))]
+    return coarse_to_fine(space, [r.config for r in top])
+
+
+BACKEND = RayBackend()
