@@ -142,6 +142,7 @@ LIMITS = {"mlp": ["--trials", "4", "--budget", "300s"], "cnn": ["--trials", "4",
           "rnn": ["--trials", "4", "--budget", "30s"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["tensorflow", "torch"])
 @pytest.mark.parametrize("family", ["mlp", "cnn", "rnn"])
 def test_each_neural_family_tunes_exports_and_predicts_under_both_keras_backends(family, backend, keras_data, tmp_path):
@@ -182,6 +183,7 @@ def test_each_neural_family_tunes_exports_and_predicts_under_both_keras_backends
         assert len(frame) == pd.read_csv(out / "test_split.csv")["series_id"].nunique() and "series" in frame
 
 
+@pytest.mark.slow
 def test_a_killed_keras_search_resumes_with_its_finished_trials(keras_data, tmp_path):
     out = tmp_path / "run"
     command = [*ADVISOR, "recommend", str(keras_data["mlp"]), "--family", "mlp", "--tuner", "keras", "--search", "random",
@@ -209,6 +211,7 @@ def test_a_killed_keras_search_resumes_with_its_finished_trials(keras_data, tmp_
     assert len(oracle_trials) >= len(before)  # KerasTuner's own project was continued, not started over
 
 
+@pytest.mark.slow
 def test_keras_jobs_run_in_a_batch(keras_data, examples_dir, tmp_path):
     jobs = tmp_path / "jobs.yaml"
     jobs.write_text(f"defaults:\n  tuner: keras\n  trials: 2\n  budget: 300s\njobs:\n"

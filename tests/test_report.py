@@ -92,6 +92,7 @@ def runs(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["tabular", "image", "sequence"])
 def test_each_report_has_every_section_and_loads_nothing(kind, runs, browser):
     report = runs[kind] / "report.html"
@@ -115,6 +116,7 @@ def test_each_report_has_every_section_and_loads_nothing(kind, runs, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_html_in_column_names_and_values_shows_as_text_and_never_runs(tmp_path, browser, run_cli):
     rows = 60
     frame = pd.DataFrame({

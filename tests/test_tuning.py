@@ -140,6 +140,7 @@ def _finished_trials(experiment: Path) -> dict[str, float]:
     return finished
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_without_losing_or_rerunning_finished_trials(examples_dir, tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "advisor", "recommend", str(examples_dir / "breast_cancer.csv"), "--family", "mlp",

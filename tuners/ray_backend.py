@@ -20,6 +20,7 @@ from ray.tune import Callback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
+from advisor.errors import InputError
 from tuners import population_space
 from tuners.records import TrialRecord, error_text
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
@@ -99,7 +100,7 @@ def ray_session(address: str | None, quiet: bool = True):
     if started_here:
         kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.ERROR)
         if address:
-            ray.init(address=address, **kwargs)
+            _join(address, kwargs)
         else:
             ray.init(num_cpus=os.cpu_count(), **kwargs)
     try:
@@ -107,6 +108,34 @@ def ray_session(address: str | None, quiet: bool = True):
     finally:
         if started_here:
             ray.shutdown()
+
+
+def auth_token_source() -> str | None:
+    """Where Ray would find a cluster token for this driver, as Ray looks for it: RAY_AUTH_TOKEN,
+    the file RAY_AUTH_TOKEN_PATH names, or ~/.ray/auth_token (where `ray start` keeps it)."""
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return "RAY_AUTH_TOKEN"
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if path and Path(path).is_file():
+        return path
+    default = Path.home() / ".ray" / "auth_token"
+    return str(default) if default.is_file() else None
+
+
+def _join(address: str, kwargs: dict[str, Any]) -> None:
+    """Join the cluster at `address`. `ray start` protects a cluster with a token (Ray 2.5x): with a
+    token at hand and no RAY_AUTH_MODE set, the driver joins in token mode, as the CLI does."""
+    token = auth_token_source()
+    if token and "RAY_AUTH_MODE" not in os.environ:
+        os.environ["RAY_AUTH_MODE"] = "token"  # read by ray.init; this process's own driver setting
+    try:
+        ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        found = f"a token was found in {token}" if token else "no token was found"
+        raise InputError(
+            f"--address {address}: the Ray cluster refused this driver or did not answer ({str(error).splitlines()[0]}); "
+            f"{found}. If the cluster uses token authentication, set RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) to its "
+            "token; check the address with 'ray status --address ADDRESS'.") from None
 
 
 def cluster_resources() -> dict[str, float]:
