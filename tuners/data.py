@@ -66,7 +66,7 @@ INPUTS = {"table": "a table of feature columns", "image": "images", "sequence": 
 # What to do when the data gives only one kind of array and the family wants a table.
 TABLE_HINTS = {"image": "or a pixel CSV for flat models",
                "sequence": "or give the series in wide format (one row per series) for flat models"}
-ONLY_ARRAYS = {"image": "an image folder", "sequence": "sequences in long format"}
+ONLY_ARRAYS = {"image": "an image folder trains", "sequence": "sequences in long format train"}
 
 
 def inputs_of(profile: Profile) -> tuple[str, ...]:
@@ -90,7 +90,7 @@ def check_inputs(family: str, wants: str, profile: Profile, takers: dict[str, li
                          "Choose another --family.")
     only = given[0]
     names = " or ".join(takers.get(only, []))
-    raise InputError(f"{ONLY_ARRAYS[only]} trains only the {names} family, not {family}. Use --family "
+    raise InputError(f"{ONLY_ARRAYS[only]} only the {names} family, not {family}. Use --family "
                      f"{takers.get(only, ['another'])[0]}, {TABLE_HINTS[only]}.")
 
 

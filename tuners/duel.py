@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tuners.data import Problem, take, validation_splits
-from tuners.families.base import PreSearch
+from tuners.presearch import PreSearch
 from tuners.space import Choice, Param, Space
 
 SUBSET_SHARE = 0.5  # of the training series

@@ -15,6 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 from advisor.features import preprocessor
 from advisor.types import Family
 from tuners.data import Problem
+from tuners.presearch import PreSearch
 from tuners.space import Space
 
 # Training rules every neural net shares, whichever library trains it (torch_net, keras_net):
@@ -41,18 +42,6 @@ SEED_003 = "seed 003_8fb25344b2e44aac.txt"
 
 class DivergedError(RuntimeError):
     """The loss or the score stopped being a finite number: this configuration cannot train."""
-
-
-@dataclasses.dataclass(frozen=True)
-class PreSearch:
-    """A step a family runs before its search, on a seeded random subset (the rnn family's
-    LSTM-vs-GRU duel, tuners/duel.py). Its record is kept in result.json under `name`."""
-
-    name: str
-    budget_share: float  # of the run's budget
-    plan: Callable[..., Any]  # (problem, space, seed, trials) -> an object with .problem and .points
-    decide: Callable[[list[dict[str, Any]], Any], dict[str, Any]]  # (trial records, plan) -> the record
-    settle: Callable[[Space, dict[str, Any]], Space]  # the space the search goes on with
 
 
 @dataclasses.dataclass(frozen=True)
