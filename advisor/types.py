@@ -47,6 +47,7 @@ class Family(str, enum.Enum):
     BOOSTING = "boosting"
     MLP = "mlp"
     CNN = "cnn"
+    CONV1D = "conv1d"
     RNN = "rnn"
 
 

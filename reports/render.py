@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from reports.context import tuning_context
 from reports.plots import all_plots
 from reports.words import describe_config
 
@@ -48,7 +49,8 @@ def format_number(value: Any, digits: int = 4) -> str:
 def render_report(result: dict[str, Any]) -> str:
     ranked = [entry["family"] for entry in result.get("ranking", [])]
     return _environment().get_template("report.html.j2").render(
-        result=result, profile=result["profile"], plots=all_plots(result), rules_pick=ranked[0] if ranked else "none")
+        result=result, profile=result["profile"], plots=all_plots(result), rules_pick=ranked[0] if ranked else "none",
+        words=tuning_context(result))
 
 
 def write_report(result: dict[str, Any], path: Path) -> None:

@@ -39,9 +39,14 @@ def seed_overruled(threshold: str) -> str:
     return (f" The seeds put this line at {t['seed_value']:,}; the measurements moved it to {t['value']:,} "
             f"({said}), and the rule follows the measurements.")
 
+# The conv1d family's points on labelled series, against the RNN's 60 (time-rnn): from the
+# measurement in bench/results/conv1d_sequences.md.
+CONV1D_POINTS = 55
+
 LABELLED = Condition("labelled", Op.IS, True)
 CLASSIFICATION = Condition("task", Op.IN, (Task.BINARY, Task.MULTICLASS))
-SUPERVISED = (Family.LINEAR, Family.NAIVE_BAYES, Family.BOOSTING, Family.MLP, Family.CNN, Family.RNN)
+SUPERVISED = (Family.LINEAR, Family.NAIVE_BAYES, Family.BOOSTING, Family.MLP, Family.CNN, Family.CONV1D, Family.RNN)
+CONV1D_EVIDENCE = "measurement: bench/results/conv1d_sequences.md (conv1d against the RNN and flat families at equal budget)"
 
 
 def modality_is(modality: Modality) -> Condition:
@@ -96,9 +101,26 @@ RULES = check_rules(
             source=f"{TREE}: 'Time? LSTM'; {TRAINING}: 'Try both, only on a random subset of the data'",
         ),
         Rule(
+            id="time-conv1d",
+            when=all_of(LABELLED, modality_is(Modality.SEQUENCE)),
+            effects=(boost(Family.CONV1D, CONV1D_POINTS),),
+            reason=(
+                "The samples are {series} ordered series: convolutions along time are the other deep family for "
+                "series; where the measurement puts them against the recurrent net, the ranking follows it."
+            ),
+            source=f"{MEASURED} (a convolution or logistic regression won or tied 9 of 11 sequence sets); {CONV1D_EVIDENCE}",
+        ),
+        Rule(
+            id="conv1d-needs-sequences",
+            when=modality_is_not(Modality.SEQUENCE),
+            effects=exclude(Family.CONV1D),
+            reason="Convolutions along time need ordered series; this data is {modality}.",
+            source=f"{CONV1D_EVIDENCE}: the family trains on sequences only",
+        ),
+        Rule(
             id="wide-sequence-flat",
             when=all_of(LABELLED, modality_is(Modality.SEQUENCE), Condition("sequence_layout", Op.EQ, "wide")),
-            effects=(boost(Family.RNN, -40), boost(Family.BOOSTING, 15)),
+            effects=(boost(Family.RNN, -40), boost(Family.CONV1D, -40), boost(Family.BOOSTING, 15)),
             reason=(
                 "The {series} series come one row each (median {median_length} steps), so flat models can read "
                 "them too; measured against the oracle, tuned flat models matched or beat the recurrent net on "

@@ -16,6 +16,8 @@ from advisor.profiling import profile
 from advisor.sequences import sequence_arrays
 from advisor.types import Family, Modality, Task
 from tuners import duel
+
+from tests.contract import missing_keys
 from tuners.data import prepare
 from examples.make_examples import sequences_long_csv
 from tuners.families.rnn import space as rnn_space
@@ -175,6 +177,7 @@ def test_rnn_end_to_end_with_the_duel_and_predictions(examples_dir, run_cli, tmp
     assert found["reason"] and len(found["trials"]) == 2
     assert payload["tuning"]["stages"] == ["duel", "random", "fine"]
     assert all(t["config"]["cell"] == found["winner"] for t in payload["trials"])
+    assert missing_keys(payload, "ipd") == []
     majority = max(payload["profile"]["class_balance"].values())
     assert payload["best"]["test_score"] >= majority + 0.3  # synthetic rising/falling chirps: near 1.0
 
@@ -191,4 +194,24 @@ def test_rnn_needs_sequences_and_long_sequences_need_rnn(examples_dir, run_cli, 
     result = run_cli("recommend", examples_dir / "iris.csv", "--family", "rnn", "--out", tmp_path / "r1")
     assert result.exit_code == 2 and "needs sequences" in result.stderr
     result = run_cli("recommend", examples_dir / "sequences_long.csv", "--family", "boosting", "--out", tmp_path / "r2")
-    assert result.exit_code == 2 and "train only the rnn family" in result.stderr
+    assert result.exit_code == 2 and "train only the conv1d or rnn family" in result.stderr
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_conv1d_trains_on_long_and_wide_series_and_predicts(layout, run_cli, tmp_path):
+    """The 1-D convolutional family (a module and one registry entry) on both layouts, end to end."""
+    data = sequences_long_csv(tmp_path, series=80, lengths=(20, 40), name="short_chirps.csv")
+    if layout == "wide":
+        data = _wide(data, tmp_path / "short_chirps_wide.csv")
+    out = tmp_path / "run"
+    result = run_cli("recommend", data, "--family", "conv1d", "--trials", "3", "--budget", "600s", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["family"] == "conv1d" and payload["profile"]["sequence"]["layout"] == layout
+    assert "duel" not in payload and payload["model"]["format"] == "torch"
+    assert {"filters", "kernel", "blocks"} <= set(payload["tuning"]["space"])
+    majority = max(payload["profile"]["class_balance"].values())
+    assert payload["best"]["test_score"] >= majority + 0.3  # rising against falling chirps
+    predicted = run_cli("predict", out, data, "--out", tmp_path / "predictions.csv")
+    assert predicted.exit_code == 0, predicted.stderr
+    assert len(pd.read_csv(tmp_path / "predictions.csv")) == 80

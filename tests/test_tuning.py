@@ -291,3 +291,32 @@ def test_on_two_columns_every_tree_sees_both_and_the_tuned_model_is_at_least_the
     anchors = [t for t in payload["trials"] if t["config"] in (defaults, payload["tuning"]["start"])]
     assert len(anchors) == 2 and all(t["status"] == "completed" and t["folds_done"] == 5 for t in anchors)
     assert payload["best"]["validation_score"] >= max(t["score"] for t in anchors)
+
+
+def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbalanced_real_table(tmp_path, examples_dir):
+    """Scikit-learn's digits as "is it a nine?" (10% positives): balanced accuracy is the metric, the
+    linear, boosting and naive Bayes spaces search class weighting (the defaults without, the start
+    with), and logistic regression with balanced class weights beats it without in validation."""
+    from sklearn.datasets import load_digits
+
+    from tuners.families import FAMILIES
+
+    frame = load_digits(as_frame=True).frame
+    frame["target"] = (frame["target"] == 9).map({True: "nine", False: "other"})
+    frame.to_csv(tmp_path / "nines.csv", index=False)
+    dataset = load(tmp_path / "nines.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    assert problem.metric == "balanced_accuracy"
+    for family in (Family.LINEAR, Family.BOOSTING, Family.NAIVE_BAYES):
+        definition = FAMILIES[family]
+        assert definition.space(problem).params["class_weight"].domain.options == ("none", "balanced")
+        assert definition.defaults(problem)["class_weight"] == "none"
+        assert definition.space(problem).start["class_weight"] == "balanced"
+    scores = {}
+    for weighting in ("none", "balanced"):
+        reports = []
+        evaluate({"strength": 1.0, "penalty": "l2", "class_weight": weighting}, reports.append, problem, "linear")
+        scores[weighting] = reports[-1]["score"]
+    assert scores["balanced"] > scores["none"]
+    wine = load(examples_dir / "wine.csv")  # balanced enough for accuracy: nothing to weight
+    assert "class_weight" not in FAMILIES[Family.LINEAR].space(prepare(wine.frame, profile(wine), seed=0)).params

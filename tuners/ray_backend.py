@@ -162,7 +162,7 @@ def run_stage(
     # Ray Tune registers a trainable by name for the whole Ray job: concurrent runs (a batch's jobs)
     # must not share one. The name is derived from the experiment's folder, so a resume finds it again.
     trainable.__name__ = trainable.__qualname__ = "advisor_" + hashlib.sha1(str(experiment).encode()).hexdigest()[:16]
-    # Trials stop training a little before the budget ends, so the last ones still report (stages.evaluate).
+    # Trials stop training a little before the budget ends, so the last ones still report (evaluation.evaluate).
     data = {**data, "deadline": time.time() + request.budget_s - min(DEADLINE_MARGIN_S, 0.1 * request.budget_s)}
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
@@ -170,43 +170,7 @@ def run_stage(
     if _restorable(experiment):
         tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
     else:
-        points = [encode(p, request.space) for p in request.points]
-        if request.search == "bayes":  # Optuna rejects fixed values outside a distribution (reg_alpha 0 on a log scale)
-            points = [encode(request.space.clip(p), request.space) for p in request.points]
-            import optuna
-            from ray.tune.search.optuna import OptunaSearch
-
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-            searcher = OptunaSearch(points_to_evaluate=points or None, seed=request.seed)
-        else:
-            searcher = BasicVariantGenerator(points_to_evaluate=points or None, random_state=request.seed)
-        scheduler = (
-            _ProtectedASHA(request.protected, time_attr="training_iteration", max_t=max(1, request.folds),
-                           grace_period=1, reduction_factor=3)
-            if request.iterative and request.folds > 1
-            else FIFOScheduler()
-        )
-        tuner = tune.Tuner(
-            wrapped,
-            param_space=to_ray(request.space),
-            tune_config=tune.TuneConfig(
-                metric="score",
-                mode="max",
-                search_alg=searcher,
-                scheduler=scheduler,
-                num_samples=request.num_samples,
-                time_budget_s=max(1.0, request.budget_s),
-                max_concurrent_trials=max(1, slots),  # no pile of queued trials when the budget ends
-                reuse_actors=True,  # a new actor per trial costs about 1 s on 2 cores
-            ),
-            run_config=tune.RunConfig(
-                name=experiment.name,
-                storage_path=str(storage),
-                verbose=0,
-                callbacks=callbacks,
-                failure_config=tune.FailureConfig(max_failures=request.retries),
-            ),
-        )
+        tuner = _new_tuner(request, wrapped, experiment, slots, callbacks)
     grid = tuner.fit()
     return [member for result in grid for member in _members(_record(result, request.name), result.metrics or {})]
 
@@ -228,6 +192,43 @@ class _ProtectedASHA(ASHAScheduler):
     def on_trial_result(self, tune_controller, trial, result: dict) -> str:
         decision = super().on_trial_result(tune_controller, trial, result)
         return self.CONTINUE if trial.trial_id in self.kept else decision
+
+
+def _searcher(request: StageRequest):
+    """Random sampling (BasicVariantGenerator) or Optuna's TPE, the request's points first."""
+    if request.search == "bayes":
+        import optuna
+        from ray.tune.search.optuna import OptunaSearch
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # Optuna rejects fixed values outside a distribution (XGBoost's reg_alpha 0 on a log scale).
+        points = [encode(request.space.clip(p), request.space) for p in request.points]
+        return OptunaSearch(points_to_evaluate=points or None, seed=request.seed)
+    points = [encode(p, request.space) for p in request.points]
+    return BasicVariantGenerator(points_to_evaluate=points or None, random_state=request.seed)
+
+
+def _new_tuner(request: StageRequest, wrapped, experiment: Path, slots: int, callbacks: list) -> tune.Tuner:
+    scheduler = (
+        _ProtectedASHA(request.protected, time_attr="training_iteration", max_t=max(1, request.folds),
+                       grace_period=1, reduction_factor=3)
+        if request.iterative and request.folds > 1
+        else FIFOScheduler()
+    )
+    return tune.Tuner(
+        wrapped,
+        param_space=to_ray(request.space),
+        tune_config=tune.TuneConfig(
+            metric="score", mode="max", search_alg=_searcher(request), scheduler=scheduler,
+            num_samples=request.num_samples, time_budget_s=max(1.0, request.budget_s),
+            max_concurrent_trials=max(1, slots),  # no pile of queued trials when the budget ends
+            reuse_actors=True,  # a new actor per trial costs about 1 s on 2 cores
+        ),
+        run_config=tune.RunConfig(
+            name=experiment.name, storage_path=str(experiment.parent), verbose=0, callbacks=callbacks,
+            failure_config=tune.FailureConfig(max_failures=request.retries),
+        ),
+    )
 
 
 def scheduler_description(iterative: bool, folds: int) -> str:

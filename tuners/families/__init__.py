@@ -8,13 +8,14 @@ from advisor.types import Family
 from tuners.families.base import FamilyDef
 from tuners.families.boosting import BOOSTING
 from tuners.families.cnn import CNN
+from tuners.families.conv1d import CONV1D
 from tuners.families.kmeans import KMEANS
 from tuners.families.linear import LINEAR
 from tuners.families.mlp import MLP
 from tuners.families.naive_bayes import NAIVE_BAYES
 from tuners.families.rnn import RNN
 
-FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS, CNN, RNN)}
+FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS, CNN, CONV1D, RNN)}
 # The families built as Keras models under the KerasTuner backend (same spaces, Keras 3 networks).
 KERAS_FAMILIES = {Family.MLP: "mlp", Family.CNN: "cnn", Family.RNN: "rnn"}
 TUNERS = ("ray", "keras")

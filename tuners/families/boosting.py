@@ -9,9 +9,11 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_sample_weight
 
 from advisor.types import Family
-from tuners.families.base import SEED_000, SEED_003, FamilyDef, input_width, pipeline
+from tuners.families.base import (CLASS_WEIGHTING, SEED_000, SEED_003, FamilyDef, balanced, class_weighting, input_width,
+                                  pipeline, weighting_start)
 from tuners.space import Choice, IntRange, LogUniform, Param, Space, Uniform
 
 MAX_TREES = 2_000
@@ -23,8 +25,9 @@ class EarlyStoppedXGB(BaseEstimator):
     """XGBoost that holds out part of what it is given to choose its number of trees."""
 
     def __init__(self, params: dict | None = None, classes: int = 0, seed: int = 0, threads: int = 1,
-                 deadline: float | None = None):
+                 deadline: float | None = None, balanced: bool = False):
         self.params = params
+        self.balanced = balanced  # rows weighted by their class's inverse frequency
         self.classes = classes
         self.seed = seed
         self.threads = threads
@@ -48,7 +51,11 @@ class EarlyStoppedXGB(BaseEstimator):
         if self.classes and len(np.unique(fit_y)) < self.classes:
             fit_x, fit_y, stop_x, stop_y = x, y, x, y  # too few rows to hold some out for every class
         self.booster_ = self._model(MAX_TREES, EARLY_STOPPING_ROUNDS)
-        self.booster_.fit(fit_x, fit_y, eval_set=[(stop_x, stop_y)], verbose=False)
+        weights = {}
+        if self.balanced:
+            weights = {"sample_weight": compute_sample_weight("balanced", fit_y),
+                       "sample_weight_eval_set": [compute_sample_weight("balanced", stop_y)]}
+        self.booster_.fit(fit_x, fit_y, eval_set=[(stop_x, stop_y)], verbose=False, **weights)
         try:
             self.best_iteration_ = int(self.booster_.best_iteration)
         except AttributeError:  # the deadline stopped it before early stopping scored a round
@@ -112,22 +119,24 @@ def space(problem) -> Space:
             "min_child_weight": Param(LogUniform(0.5, 20.0), f"smallest leaf, {log}"),
             "reg_alpha": Param(LogUniform(1e-6, 10.0), f"L1 weight decay ({SEED_000}), {log}"),
             "reg_lambda": Param(LogUniform(1e-3, 10.0), f"L2 weight decay ({SEED_000}), {log}"),
+            **class_weighting(problem),  # rows weighted by their class's inverse frequency
         },
         start={"learning_rate": 0.1, "max_depth": min(6, depth), "subsample": 0.8,
                "colsample_bytree": 1.0 if isinstance(colsample.domain, Choice) else max(0.8, colsample.domain.low),
-               "min_child_weight": 1.0, "reg_alpha": 1e-6, "reg_lambda": 1.0},
+               "min_child_weight": 1.0, "reg_alpha": 1e-6, "reg_lambda": 1.0, **weighting_start(problem, "balanced")},
     )
 
 
 def build(config, problem):
-    model = EarlyStoppedXGB(dict(config), classes=len(problem.classes), seed=problem.seed)
+    params = {k: v for k, v in config.items() if k != CLASS_WEIGHTING}
+    model = EarlyStoppedXGB(params, classes=len(problem.classes), seed=problem.seed, balanced=balanced(config))
     return pipeline(problem, model, scale=False)
 
 
 def defaults(problem):
     # XGBoost's own defaults; the tree count still comes from early stopping.
     return {"learning_rate": 0.3, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0,
-            "min_child_weight": 1.0, "reg_alpha": 0.0, "reg_lambda": 1.0}
+            "min_child_weight": 1.0, "reg_alpha": 0.0, "reg_lambda": 1.0, **weighting_start(problem, "none")}
 
 
 BOOSTING = FamilyDef(Family.BOOSTING, space, build, defaults, iterative=True, model_format="xgboost",

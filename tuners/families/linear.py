@@ -5,7 +5,7 @@ from __future__ import annotations
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 
 from advisor.types import Family
-from tuners.families.base import SEED_000, SEED_003, FamilyDef, pipeline
+from tuners.families.base import SEED_000, SEED_003, FamilyDef, balanced, class_weighting, pipeline, weighting_start
 from tuners.space import Choice, LogUniform, Param, Space
 
 L1_RATIO = {"l2": 0.0, "l1": 1.0, "elasticnet": 0.5}
@@ -20,16 +20,23 @@ def space(problem) -> Space:
                 f"weight decay is a hyperparameter ({SEED_000})",
             ),
             "penalty": Param(Choice(("l2", "l1", "elasticnet")), f"L2, L1 or both ({SEED_000}: L1 and L2 weight decay)"),
+            **class_weighting(problem),
         },
-        start={"strength": 1.0, "penalty": "l2"},
+        start={"strength": 1.0, "penalty": "l2", **weighting_start(problem, "balanced")},
     )
+
+
+def defaults(problem):
+    # scikit-learn's defaults: C = 1 with an L2 penalty, no class weights.
+    return {"strength": 1.0, "penalty": "l2", **weighting_start(problem, "none")}
 
 
 def build(config, problem):
     strength, penalty = config["strength"], config["penalty"]
     if problem.classes:
         solver = "lbfgs" if penalty == "l2" else "saga"
-        model = LogisticRegression(C=1.0 / strength, l1_ratio=L1_RATIO[penalty], solver=solver, max_iter=3000)
+        model = LogisticRegression(C=1.0 / strength, l1_ratio=L1_RATIO[penalty], solver=solver, max_iter=3000,
+                                   class_weight="balanced" if balanced(config) else None)
     elif penalty == "l2":
         model = Ridge(alpha=strength)
     elif penalty == "l1":
@@ -39,6 +46,4 @@ def build(config, problem):
     return pipeline(problem, model)
 
 
-LINEAR = FamilyDef(
-    Family.LINEAR, space, build, defaults=lambda problem: {"strength": 1.0, "penalty": "l2"}, iterative=False, model_format="skops"
-)
+LINEAR = FamilyDef(Family.LINEAR, space, build, defaults, iterative=False, model_format="skops")

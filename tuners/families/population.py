@@ -134,7 +134,7 @@ def chunk_size(template: nn.Module, sample: torch.Tensor, architecture: str, mem
         template.to(device).eval()(sample[:2])
     for hook in hooks:
         hook.remove()
-    per_row = sum(activations) / 2 * (6 * 3 if architecture == "rnn" else 3)
+    per_row = sum(activations) / 2 * _architecture(architecture).activation_factor
     per_member = 4 * (4 * weights + batch * per_row)
     free, _ = torch.cuda.mem_get_info(device)
     return max(1, min(members, int(free * 0.5 // per_member)))
@@ -157,6 +157,12 @@ def train(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed:
                                        device, deadline, architecture)]
 
 
+def _architecture(name: str):
+    from tuners.families.torch_net import ARCHITECTURES
+
+    return ARCHITECTURES[name]
+
+
 def _template(architecture: str, x: np.ndarray, classes: int, configs: list[dict]) -> nn.Module:
     from tuners.families.torch_net import build_network
 
@@ -169,7 +175,7 @@ def _template(architecture: str, x: np.ndarray, classes: int, configs: list[dict
 def _forward_of(architecture: str, template: nn.Module, x: np.ndarray, classes: int, configs: list[dict], seed: int):
     from tuners.families.torch_net import build_network
 
-    if architecture == "rnn":
+    if not _architecture(architecture).vectorised:
         shape = tuple(int(d) for d in x.shape[1:])
         return MemberLoop([build_network(architecture, shape, classes or 1, c).to(next(template.parameters()).device)
                            for c in configs], seed)
@@ -181,7 +187,7 @@ def _mixed_precision(device: torch.device, architecture: str):
     supports it, for the dense and convolution layers of the MLP and CNN. bfloat16 keeps float32's
     exponent range, so no loss scaling is needed; weights, optimiser state, the loss and validation
     stay float32. Recurrent cells stay float32 (their state accumulates over hundreds of steps)."""
-    if device.type == "cuda" and architecture in ("mlp", "cnn") and torch.cuda.is_bf16_supported():
+    if device.type == "cuda" and _architecture(architecture).mixed_precision and torch.cuda.is_bf16_supported():
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -201,11 +207,40 @@ def _clip_gradients(params: dict, max_norm: float) -> None:
         p.grad.mul_(factors.view(-1, *[1] * (p.dim() - 1)))
 
 
-def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, max_epochs: int,
-                 patience: int, device: torch.device, deadline: float | None, architecture: str,
-                 predict_chunk: int = 4096) -> list[Member]:
+@dataclasses.dataclass
+class _Chunk:
+    """What one chunk of members trains with: the data on the device, the stacked parameters and
+    buffers, the forward pass, the per-member optimiser and regularisation."""
+
+    net: object
+    params: dict
+    buffers: dict
+    optimiser: _Optimiser
+    x_all: torch.Tensor
+    y_all: torch.Tensor
+    train_index: torch.Tensor
+    valid: np.ndarray
+    classes: int
+    weights: list[str]  # the parameters L1/L2 apply to
+    l1: torch.Tensor
+    l2: torch.Tensor
+    rates: torch.Tensor  # dropout per member
+    names: list[str]  # the template's state-dict keys, in order
+    shared: dict
+    precision: object
+    augment: bool
+    clip: bool
+    batch: int
+    predict_chunk: int
+
+    @property
+    def size(self) -> int:
+        return len(self.rates)
+
+
+def _setup(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, device: torch.device,
+           architecture: str, predict_chunk: int) -> _Chunk:
     shared = shared_part(configs[0])
-    size = len(configs)
     torch.manual_seed(seed)  # the initial weights, as for one configuration
     order = np.random.default_rng(seed).permutation(len(x))
     cut = max(1, int(len(x) * INNER_VALIDATION)) if len(x) >= 20 else 0
@@ -217,102 +252,139 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
     if hasattr(template, "fit_statistics"):  # the recurrent net's input scaling, from the training rows
         template.fit_statistics(x_all[train_index])
     net = _forward_of(architecture, template, x, classes, configs, seed)
-    params, buffers = _stack(template, size, device)
-    weights = [k for k, v in template.named_parameters() if k.rsplit(".", 1)[-1].startswith("weight") and v.dim() > 1]
-    l1 = torch.tensor([c.get("l1", 0.0) for c in configs], device=device)
-    l2 = torch.tensor([c["l2"] for c in configs], device=device)
-    rates = torch.tensor([c["dropout"] for c in configs], device=device)
-    optimiser = _Optimiser(shared["optimizer"], params, [c["learning_rate"] for c in configs],
-                           [c.get("momentum", 0.0) for c in configs])
-    names = list(template.state_dict().keys())
-    precision = _mixed_precision(device, architecture)
-    augment = shared.get("augment") == "shift" and x.ndim == 4
-    clip = architecture == "rnn"  # back-propagation through time can explode the gradient
+    params, buffers = _stack(template, len(configs), device)
+    return _Chunk(
+        net=net, params=params, buffers=buffers,
+        optimiser=_Optimiser(shared["optimizer"], params, [c["learning_rate"] for c in configs],
+                             [c.get("momentum", 0.0) for c in configs]),
+        x_all=x_all, y_all=y_all, train_index=train_index, valid=valid, classes=classes,
+        weights=[k for k, v in template.named_parameters() if k.rsplit(".", 1)[-1].startswith("weight") and v.dim() > 1],
+        l1=torch.tensor([c.get("l1", 0.0) for c in configs], device=device),
+        l2=torch.tensor([c["l2"] for c in configs], device=device),
+        rates=torch.tensor([c["dropout"] for c in configs], device=device),
+        names=list(template.state_dict().keys()), shared=shared, precision=_mixed_precision(device, architecture),
+        augment=shared.get("augment") == "shift" and x.ndim == 4,
+        clip=_architecture(architecture).clip_gradients,
+        batch=int(min(shared["batch_size"], max(1, len(train_rows)))), predict_chunk=predict_chunk)
 
-    def regularised(losses: torch.Tensor) -> torch.Tensor:
-        for name in weights:
-            flat = params[name].flatten(1)
-            losses = losses + l1 * flat.abs().sum(1) + l2 * (flat * flat).sum(1)
-        return losses
 
-    def validation_losses() -> torch.Tensor:
-        with torch.no_grad():  # in chunks: members x rows x units must fit the device
-            total = torch.zeros(size, device=device)
-            for start in range(0, len(valid), predict_chunk):
-                rows = torch.as_tensor(valid[start:start + predict_chunk], device=device)
-                total += _member_losses(net.evaluate(params, buffers, x_all[rows]), y_all[rows], classes) * len(rows)
-            return total / len(valid)
+def _regularised(chunk: _Chunk, losses: torch.Tensor) -> torch.Tensor:
+    for name in chunk.weights:
+        flat = chunk.params[name].flatten(1)
+        losses = losses + chunk.l1 * flat.abs().sum(1) + chunk.l2 * (flat * flat).sum(1)
+    return losses
 
-    running = [True] * size  # still training (not stopped early, not failed)
-    active = torch.tensor(running, device=device)
-    errors: list[str | None] = [None] * size
-    best = [math.inf] * size
-    waited = [0] * size
-    histories: list[list[tuple[int, float, float]]] = [[] for _ in range(size)]
-    best_params = {k: v.detach().clone() for k, v in params.items()}
-    best_buffers = {k: v.clone() for k, v in buffers.items()}
-    batch = int(min(shared["batch_size"], max(1, len(train_rows))))
+
+def _validation_losses(chunk: _Chunk) -> torch.Tensor:
+    with torch.no_grad():  # in chunks: members x rows x units must fit the device
+        total = torch.zeros(chunk.size, device=chunk.x_all.device)
+        for start in range(0, len(chunk.valid), chunk.predict_chunk):
+            rows = torch.as_tensor(chunk.valid[start:start + chunk.predict_chunk], device=chunk.x_all.device)
+            outputs = chunk.net.evaluate(chunk.params, chunk.buffers, chunk.x_all[rows])
+            total += _member_losses(outputs, chunk.y_all[rows], chunk.classes) * len(rows)
+        return total / len(chunk.valid)
+
+
+def _epoch(chunk: _Chunk, shuffled: torch.Tensor, step: int, factor: float, shifts: torch.Generator,
+           active: torch.Tensor) -> tuple[list[float], int]:
+    """One pass over the shuffled training rows: each member's mean training loss (its first
+    non-finite batch loss, if any), and the step count after it."""
+    device = chunk.x_all.device
+    totals = torch.zeros(chunk.size, device=device)
+    first_bad = torch.zeros(chunk.size, device=device)  # each member's first non-finite batch loss (kept on the device)
+    seen_bad = torch.zeros(chunk.size, dtype=torch.bool, device=device)
+    for start in range(0, len(shuffled), chunk.batch):
+        rows = shuffled[start:start + chunk.batch]
+        if len(rows) < 2 and chunk.shared.get("batch_norm"):
+            continue  # batch norm cannot normalise a single row
+        step += 1
+        inputs = _shift(chunk.x_all[rows], shifts) if chunk.augment else chunk.x_all[rows]
+        with chunk.precision:
+            outputs, stats = chunk.net.train_step(chunk.params, chunk.buffers, chunk.rates, inputs, step)
+        losses = _regularised(chunk, _member_losses(outputs.float(), chunk.y_all[rows], chunk.classes))
+        losses.sum().backward()  # members are independent: each gets its own loss's gradient
+        with torch.no_grad():
+            chunk.net.after_step(chunk.buffers, stats, active)
+            totals += losses.detach() * len(rows)
+            bad = ~torch.isfinite(losses.detach()) & ~seen_bad
+            first_bad, seen_bad = torch.where(bad, losses.detach(), first_bad), seen_bad | bad
+        if chunk.clip:
+            _clip_gradients(chunk.params, GRADIENT_CLIP_NORM)
+        chunk.optimiser.step(chunk.params, factor, active)
+    return torch.where(seen_bad, first_bad, totals / max(1, len(chunk.train_index))).tolist(), step
+
+
+class _Stopping:
+    """Each member's early stopping (patience, seed 001), failure, curve and best weights."""
+
+    def __init__(self, chunk: _Chunk, patience: int):
+        size = chunk.size
+        self.patience = patience
+        self.running = [True] * size  # still training (not stopped early, not failed)
+        self.errors: list[str | None] = [None] * size
+        self.best = [math.inf] * size
+        self.waited = [0] * size
+        self.histories: list[list[tuple[int, float, float]]] = [[] for _ in range(size)]
+        self.best_params = {k: v.detach().clone() for k, v in chunk.params.items()}
+        self.best_buffers = {k: v.clone() for k, v in chunk.buffers.items()}
+
+    def update(self, epoch: int, train_losses: list[float], valid_losses: list[float], chunk: _Chunk) -> None:
+        improved = []
+        for i, running in enumerate(self.running):
+            if not running:
+                continue
+            for what, value in (("training", train_losses[i]), ("validation", valid_losses[i])):
+                if self.errors[i] is None and not math.isfinite(value):
+                    self.errors[i] = f"{what} loss became {value} at epoch {epoch}"
+            if self.errors[i] is not None:
+                self.running[i] = False
+                continue
+            self.histories[i].append((epoch, train_losses[i], valid_losses[i]))
+            if valid_losses[i] < self.best[i] - 1e-7:
+                self.best[i], self.waited[i] = valid_losses[i], 0
+                improved.append(i)
+            else:
+                self.waited[i] += 1
+                if self.waited[i] >= self.patience:
+                    self.running[i] = False  # this member stops; the others go on
+        if improved:
+            self._keep(improved, chunk)
+
+    def _keep(self, improved: list[int], chunk: _Chunk) -> None:
+        keep_mask = torch.zeros(chunk.size, dtype=torch.bool, device=chunk.x_all.device)
+        keep_mask[improved] = True
+        with torch.no_grad():
+            for store, source in ((self.best_params, chunk.params), (self.best_buffers, chunk.buffers)):
+                for k in store:
+                    mask = keep_mask.view(-1, *[1] * (source[k].dim() - 1))
+                    store[k] = torch.where(mask, source[k].detach(), store[k])
+
+    def members(self, names: list[str]) -> list[Member]:
+        kept = {**self.best_params, **self.best_buffers}
+        return [Member(state={k: kept[k][i].detach().cpu() for k in names}, history=history,
+                       best_epoch=min(history, key=lambda h: h[2])[0] if history else 0,
+                       stopped_epoch=history[-1][0] if history else 0, error=self.errors[i])
+                for i, history in enumerate(self.histories)]
+
+
+def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed: int, max_epochs: int,
+                 patience: int, device: torch.device, deadline: float | None, architecture: str,
+                 predict_chunk: int = 4096) -> list[Member]:
+    chunk = _setup(configs, x, y, classes, seed, device, architecture, predict_chunk)
+    stopping = _Stopping(chunk, patience)
+    active = torch.tensor(stopping.running, device=device)
     shuffles, shifts = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
     step, factor = 0, 1.0
     for epoch in range(1, max_epochs + 1):
-        shuffled = train_index[torch.randperm(len(train_index), generator=shuffles).to(device)]
-        totals = torch.zeros(size, device=device)
-        first_bad = torch.zeros(size, device=device)  # each member's first non-finite batch loss (kept on the device)
-        seen_bad = torch.zeros(size, dtype=torch.bool, device=device)
-        for start in range(0, len(shuffled), batch):
-            rows = shuffled[start:start + batch]
-            if len(rows) < 2 and shared.get("batch_norm"):
-                continue  # batch norm cannot normalise a single row
-            step += 1
-            inputs = _shift(x_all[rows], shifts) if augment else x_all[rows]
-            with precision:
-                outputs, stats = net.train_step(params, buffers, rates, inputs, step)
-            losses = regularised(_member_losses(outputs.float(), y_all[rows], classes))
-            losses.sum().backward()  # members are independent: each gets its own loss's gradient
-            with torch.no_grad():
-                net.after_step(buffers, stats, active)
-                totals += losses.detach() * len(rows)
-                bad = ~torch.isfinite(losses.detach()) & ~seen_bad
-                first_bad, seen_bad = torch.where(bad, losses.detach(), first_bad), seen_bad | bad
-            if clip:
-                _clip_gradients(params, GRADIENT_CLIP_NORM)
-            optimiser.step(params, factor, active)
-        factor = _schedule(shared["lr_decay"], epoch, max_epochs)
-        train_losses = torch.where(seen_bad, first_bad, totals / max(1, len(train_rows))).tolist()
-        valid_losses = validation_losses().tolist() if cut else train_losses
-        improved = []
-        for i in range(size):
-            if not running[i]:
-                continue
-            for what, value in (("training", train_losses[i]), ("validation", valid_losses[i])):
-                if errors[i] is None and not math.isfinite(value):
-                    errors[i] = f"{what} loss became {value} at epoch {epoch}"
-            if errors[i] is not None:
-                running[i] = False
-                continue
-            histories[i].append((epoch, train_losses[i], valid_losses[i]))
-            if valid_losses[i] < best[i] - 1e-7:
-                best[i], waited[i] = valid_losses[i], 0
-                improved.append(i)
-            else:
-                waited[i] += 1
-                if waited[i] >= patience:
-                    running[i] = False  # this member stops; the others go on
-        if improved:
-            keep_mask = torch.zeros(size, dtype=torch.bool, device=device)
-            keep_mask[improved] = True
-            with torch.no_grad():
-                for store, source in ((best_params, params), (best_buffers, buffers)):
-                    for k in store:
-                        mask = keep_mask.view(-1, *[1] * (source[k].dim() - 1))
-                        store[k] = torch.where(mask, source[k].detach(), store[k])
-        active = torch.tensor(running, device=device)  # one copy per epoch, not one per member
-        if not any(running) or (deadline is not None and time.time() >= deadline):
+        shuffled = chunk.train_index[torch.randperm(len(chunk.train_index), generator=shuffles).to(device)]
+        train_losses, step = _epoch(chunk, shuffled, step, factor, shifts, active)
+        factor = _schedule(chunk.shared["lr_decay"], epoch, max_epochs)
+        valid_losses = _validation_losses(chunk).tolist() if len(chunk.valid) else train_losses
+        stopping.update(epoch, train_losses, valid_losses, chunk)
+        active = torch.tensor(stopping.running, device=device)  # one copy per epoch, not one per member
+        if not any(stopping.running) or (deadline is not None and time.time() >= deadline):
             break
-    kept = {**best_params, **best_buffers}
-    return [Member(state={k: kept[k][i].detach().cpu() for k in names},
-                   history=histories[i], best_epoch=min(histories[i], key=lambda h: h[2])[0] if histories[i] else 0,
-                   stopped_epoch=histories[i][-1][0] if histories[i] else 0, error=errors[i]) for i in range(size)]
+    return stopping.members(chunk.names)
 
 
 def load_member(network: nn.Module, member: Member) -> None:

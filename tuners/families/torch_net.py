@@ -8,13 +8,18 @@ Tensors go to the device once, and batches are taken by index, not copied throug
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Callable
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
 from tuners.families.base import MAX_EPOCHS, PATIENCE, DivergedError, dense_float32 as _dense
+from tuners.families.conv_net import build_conv1d
 from tuners.families.recurrent_net import build_rnn
+
 PREDICT_CHUNK = 4096
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "tanh": nn.Tanh}
 
@@ -59,11 +64,28 @@ def build_cnn(input_shape: tuple[int, ...], outputs: int, config: dict) -> nn.Se
     return nn.Sequential(*layers)
 
 
-ARCHITECTURES = {"mlp": build_mlp, "cnn": build_cnn, "rnn": build_rnn}
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """A torch network a family trains: its builder and how a population trains it."""
+
+    build: Callable[[tuple[int, ...], int, dict], nn.Module]
+    vectorised: bool  # members vmapped over one module list (functional_nets.Vectorised); else a loop
+    clip_gradients: bool = False  # back-propagation through time can explode the gradient
+    mixed_precision: bool = False  # bfloat16 autocast on a GPU for the training forward pass
+    activation_factor: float = 3.0  # activation memory per row, times what two rows measure (population.chunk_size)
+
+
+# A new torch architecture is a builder and one entry here.
+ARCHITECTURES = {
+    "mlp": Architecture(build_mlp, vectorised=True, mixed_precision=True),
+    "cnn": Architecture(build_cnn, vectorised=True, mixed_precision=True),
+    "rnn": Architecture(build_rnn, vectorised=False, clip_gradients=True, activation_factor=18.0),  # every step's gates
+    "conv1d": Architecture(build_conv1d, vectorised=False),
+}
 
 
 def build_network(architecture: str, input_shape: tuple[int, ...], outputs: int, config: dict) -> nn.Module:
-    return ARCHITECTURES[architecture](tuple(input_shape), outputs, config)
+    return ARCHITECTURES[architecture].build(tuple(input_shape), outputs, config)
 
 
 class TorchNet(BaseEstimator):
