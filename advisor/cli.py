@@ -97,13 +97,18 @@ class Budget(click.ParamType):
 @click.option("--gpus-per-trial", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
               help="Fractions share a GPU between trials.")
 @click.option("--address", metavar="ADDR", help="Join a running Ray cluster (default: a local Ray for this run).")
+@click.option("--test", "test_file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Score the final model on this held-out file (same columns) instead of a random 20% of DATA.")
+@click.option("--refit-all", is_flag=True,
+              help="After scoring, refit the chosen configuration on every row (training and test) and export that.")
 @click.option("--population", type=click.IntRange(min=1), metavar="N",
               help="Ray Tune, mlp/cnn/rnn: configurations trained together in one trial, differing in learning "
                    "rate, momentum, dropout, L1 and L2 (default with --gpus-per-trial: 64, rnn 8; without: mlp 8, "
                    "cnn and rnn 1; 1 turns it off).")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
               seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
-              gpus_per_trial: float, address: str | None, population: int | None) -> None:
+              gpus_per_trial: float, address: str | None, test_file: Path | None, refit_all: bool,
+              population: int | None) -> None:
     """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
     DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
@@ -115,7 +120,7 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
         data=data, target=target, family=Family(family) if family else None, tune=not no_tune, out=out, seed=seed,
         command=_command(tuner),
         budget_s=budget, trials=trials, search=search, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
-        address=address, tuner=tuner, population=population,
+        address=address, tuner=tuner, population=population, test=test_file, refit_all=refit_all,
     )
     _run_and_print(options, as_json, resume=False)
 

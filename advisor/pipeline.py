@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+import pandas as pd
+
 from advisor import __version__
 from advisor.errors import InputError
 from advisor.loading import load
@@ -49,11 +52,14 @@ class RecommendOptions:
     population: int | None = None  # configurations per trial for the neural families under Ray Tune; None: by device
     # Trials at once at most; None: as many as the cluster's CPUs hold. A batch sets each job's share.
     max_concurrent_trials: int | None = None
+    test: Path | None = None  # the user's own test file, scored instead of a random 20%
+    refit_all: bool = False  # after scoring, refit the chosen configuration on every row (train + test) and export it
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values.update(data=str(Path(self.data).resolve()), out=str(self.out) if self.out else None,
-                      family=self.family.value if self.family else None)
+                      family=self.family.value if self.family else None,
+                      test=str(Path(self.test).resolve()) if self.test else None)
         return values
 
     @classmethod
@@ -61,7 +67,8 @@ class RecommendOptions:
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in values.items() if k in names}
         values.update(data=Path(values["data"]), out=Path(values["out"]) if values.get("out") else None,
-                      family=Family(values["family"]) if values.get("family") else None)
+                      family=Family(values["family"]) if values.get("family") else None,
+                      test=Path(values["test"]) if values.get("test") else None)
         return cls(**values)
 
 
@@ -113,10 +120,22 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
             tuned = ", ".join(sorted(f.value for f in BACKENDS[options.tuner].families or ()))
             notes.append(f"--tuner {options.tuner} tunes {tuned}; {outcome.family} was "
                          f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
+        notes += _test_notes(options, len(outcome.test_rows))
     result = build_result(profile, decision, run_dir, options, timings, notes, outcome)
     progress(f"writing {run_dir}")
     write_run(result, run_dir)
     return result
+
+
+def _test_notes(options: RecommendOptions, samples: int) -> list[str]:
+    """What the test score was measured on, and what the exported model was fitted on, when the user chose."""
+    notes = []
+    if options.test:
+        notes.append(f"The test score is on your --test file {options.test} ({samples:,} samples), not a random split.")
+    if options.refit_all:
+        notes.append("--refit-all: after the test score was taken, the chosen configuration was refitted on every "
+                     "row (training and test) and that model was exported; its test score is the one measured before.")
+    return notes
 
 
 def check_search(tuner: str, search: str | None) -> None:
@@ -139,14 +158,37 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
     settings = tuners.TuneSettings(
         budget_s=options.budget_s, trials=options.trials, search=search, cpus_per_trial=options.cpus_per_trial,
         gpus_per_trial=options.gpus_per_trial, address=options.address, seed=options.seed, tuner=options.tuner,
-        population=options.population, max_concurrent_trials=options.max_concurrent_trials,
+        population=options.population, max_concurrent_trials=options.max_concurrent_trials, refit_all=options.refit_all,
     )
     backend = tuners.backend_for(decision.family, options.tuner)
     progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {options.budget_s:g} s)")
     clean, _ = drop_missing_targets(dataset)
-    outcome = tuners.tune(clean.frame, profile, decision.family, settings, run_dir, on_event)
-    clean.frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
+    frame, test_rows = with_test_file(clean, profile, options.test)
+    outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows)
+    frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
     return outcome
+
+
+def with_test_file(clean, profile, test: Path | None):
+    """The training rows with the user's test file appended, and the positions of its rows (None:
+    the tuners draw a random 20%). The file must load the same way and hold the same columns."""
+    if test is None:
+        return clean.frame, None
+    if Path(test).resolve() == Path(clean.source).resolve():
+        raise InputError(f"--test {test}: that is the training data itself. Give a held-out file.")
+    held, _ = drop_missing_targets(load(test, profile.target))
+    missing = [c for c in clean.frame.columns if c not in held.frame.columns]
+    if missing:
+        raise InputError(f"--test {test}: lacks column(s) {', '.join(map(repr, missing[:5]))} that the training data has.")
+    if profile.sequence is not None and profile.sequence.layout == "long":
+        ids = set(clean.frame[profile.sequence.id_column]) & set(held.frame[profile.sequence.id_column])
+        if ids:
+            raise InputError(f"--test {test}: series id(s) {sorted(map(str, ids))[:3]} are in the training data too; "
+                             "give the test series ids of their own.")
+    if held.frame.empty:
+        raise InputError(f"--test {test}: no rows with a target value to score on.")
+    frame = pd.concat([clean.frame, held.frame[clean.frame.columns]], ignore_index=True)
+    return frame, np.arange(len(clean.frame), len(frame))
 
 
 def build_result(profile, decision: Decision, run_dir: Path, options: RecommendOptions, timings, notes,
@@ -199,6 +241,9 @@ def build_result(profile, decision: Decision, run_dir: Path, options: RecommendO
         duel = tuning.pop("duel")
         if duel is not None:
             result["duel"] = duel
+        result["test_set"] = {"source": "file" if options.test else "split", "path": str(options.test) if options.test else None,
+                              "samples": len(outcome.test_rows)}
+        result["best"]["refit_all"] = options.refit_all
     return result
 
 

@@ -320,3 +320,33 @@ def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbal
     assert scores["balanced"] > scores["none"]
     wine = load(examples_dir / "wine.csv")  # balanced enough for accuracy: nothing to weight
     assert "class_weight" not in FAMILIES[Family.LINEAR].space(prepare(wine.frame, profile(wine), seed=0)).params
+
+
+def test_own_test_file_is_scored_and_refit_all_exports_a_model_of_every_row(examples_dir, run_cli, tmp_path):
+    """--test FILE: the final model is scored on the user's rows (the exported model reproduces that
+    score on them); --refit-all: then refitted on training and test rows together, and said so."""
+    wine = pd.read_csv(examples_dir / "wine.csv")
+    wine.iloc[::4].to_csv(tmp_path / "held.csv", index=False)
+    wine.drop(wine.index[::4]).to_csv(tmp_path / "train.csv", index=False)
+    out = tmp_path / "run"
+    result = run_cli("recommend", tmp_path / "train.csv", "--test", tmp_path / "held.csv", "--trials", "3",
+                     "--budget", "300s", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["test_set"] == {"source": "file", "path": str(tmp_path / "held.csv"), "samples": 45}
+    assert any("--test file" in note for note in payload["notes"]) and payload["best"]["refit_all"] is False
+    predicted = run_cli("predict", out, tmp_path / "held.csv", "--out", tmp_path / "p.csv")
+    assert predicted.exit_code == 0, predicted.stderr
+    truth = pd.read_csv(tmp_path / "held.csv")["target"].astype(str)
+    guesses = pd.read_csv(tmp_path / "p.csv")["prediction"].astype(str)
+    assert (guesses == truth).mean() == pytest.approx(payload["best"]["test_score"])
+
+    again = run_cli("recommend", tmp_path / "train.csv", "--test", tmp_path / "held.csv", "--refit-all", "--trials", "3",
+                    "--budget", "300s", "--out", tmp_path / "all", "--json")
+    assert again.exit_code == 0, again.stderr
+    refitted = json.loads(again.stdout)
+    assert refitted["best"]["refit_all"] is True and any("--refit-all" in note for note in refitted["notes"])
+    manifest = json.loads((tmp_path / "all" / "model" / "manifest.json").read_text())
+    assert manifest["refit_all_rows"] == len(wine)
+    missing = run_cli("recommend", tmp_path / "train.csv", "--test", examples_dir / "iris.csv", "--out", tmp_path / "bad")
+    assert missing.exit_code == 2 and "lacks column" in missing.stderr

@@ -94,9 +94,11 @@ def check_inputs(family: str, wants: str, profile: Profile, takers: dict[str, li
                      f"{takers.get(only, ['another'])[0]}, {TABLE_HINTS[only]}.")
 
 
-def prepare(frame: pd.DataFrame, profile: Profile, seed: int, inputs: str = "table") -> Problem:
+def prepare(frame: pd.DataFrame, profile: Profile, seed: int, inputs: str = "table",
+            test_rows: np.ndarray | None = None) -> Problem:
     """`inputs`: what the model trains on (FamilyDef.inputs): a table of feature columns, or image
-    or sequence arrays. Samples are rows, images or series; the test split is drawn over samples."""
+    or sequence arrays. Samples are rows, images or series; the test split is drawn over samples,
+    unless `test_rows` (rows of `frame`: the user's own test file, appended) name it."""
     image = sequence = None
     spec = FeatureSpec()
     row_sample = None  # for long-format sequences: the series each row of the frame belongs to
@@ -109,10 +111,7 @@ def prepare(frame: pd.DataFrame, profile: Profile, seed: int, inputs: str = "tab
         spec = FeatureSpec.from_profiles(profile.column_profiles, profile.target)
         x = feature_frame(frame, spec)
         y, classes = encode_target(frame, profile)
-    stratify = y if profile.task.is_classification and _can_stratify(y, TEST_FRACTION) else None
-    indices = np.arange(len(x))
-    train, test = train_test_split(indices, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
-    train, test = np.sort(train), np.sort(test)
+    train, test = _test_split(len(x), y, profile, seed, test_rows, row_sample)
     y_train = None if y is None else y[train]
     return Problem(
         task=profile.task,
@@ -129,6 +128,17 @@ def prepare(frame: pd.DataFrame, profile: Profile, seed: int, inputs: str = "tab
         image=image,
         sequence=sequence,
     )
+
+
+def _test_split(samples: int, y, profile: Profile, seed: int, test_rows, row_sample) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) sample indices: the given test rows' samples, or a seeded stratified 20%."""
+    indices = np.arange(samples)
+    if test_rows is not None:
+        test = np.unique(row_sample[test_rows]) if row_sample is not None else np.asarray(test_rows)
+        return np.setdiff1d(indices, test), np.sort(test)
+    stratify = y if profile.task.is_classification and _can_stratify(y, TEST_FRACTION) else None
+    train, test = train_test_split(indices, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
+    return np.sort(train), np.sort(test)
 
 
 def sequence_inputs(frame: pd.DataFrame, profile: Profile):

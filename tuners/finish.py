@@ -10,6 +10,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from advisor.errors import RunFailed
 from advisor.types import Family
 from tuners.data import Problem
@@ -23,6 +26,11 @@ from tuners.settings import TuneSettings
 
 class TuningFailed(RunFailed):
     """No trial finished: nothing to recommend a configuration from."""
+
+
+def _joined(a, b):
+    """Training and test features together: frames stacked, or arrays concatenated."""
+    return pd.concat([a, b], ignore_index=True) if isinstance(a, pd.DataFrame) else np.concatenate([a, b])
 
 
 ANCHOR_WORDS = {"defaults": "the library's default configuration", "start": "the seeds' starting point"}
@@ -129,6 +137,10 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
         "test_metrics": tested, "seed": settings.seed, "image": problem.image,
         "sequence": problem.sequence,
     }
-    save_model(model, manifest, model_dir)
     details = test_details(problem.metric, model, problem.x_test, problem.y_test, problem.classes, settings.seed)
+    if settings.refit_all:  # for production: every labelled row, once the test score is taken
+        model = definition.build(config, problem).fit(_joined(problem.x_train, problem.x_test),
+                                                       None if y_train is None else np.concatenate([y_train, problem.y_test]))
+        manifest["refit_all_rows"] = len(problem.x_train) + len(problem.x_test)
+    save_model(model, manifest, model_dir)
     return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details}

@@ -20,6 +20,7 @@ class TuneSettings:
     tuner: str = "ray"  # the backend that searches (tuners/backends.py)
     population: int | None = None  # configurations per Ray trial for families that train populations; None: by device
     max_concurrent_trials: int | None = None  # None: as many as the cluster's CPUs hold (a batch job gets its share)
+    refit_all: bool = False  # after scoring on the test rows, refit the chosen configuration on every row and export that
 
 
 @dataclasses.dataclass(frozen=True)
