@@ -7,8 +7,6 @@ import dataclasses
 from typing import Any, Callable
 
 import numpy as np
-import scipy.sparse
-
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -18,30 +16,13 @@ from tuners.data import Problem
 from tuners.presearch import PreSearch
 from tuners.space import Choice, Param, Space
 
-# Training rules every neural net shares, whichever library trains it (torch_net, keras_net):
-# epochs at most, early-stopping patience (seed 001), the share of training rows held out to stop on,
-# and the gradient-norm clip for recurrent nets (back-propagation through time can explode it).
-MAX_EPOCHS = 100
-PATIENCE = 10
-INNER_VALIDATION = 0.15
-GRADIENT_CLIP_NORM = 1.0
-# The continuous hyperparameters in which the members of a population may differ (population.py);
-# they share everything else (the architecture, batch size, optimiser and decay schedule).
-POPULATION_KEYS = ("learning_rate", "momentum", "dropout", "l1", "l2")
-
-
-def dense_float32(x) -> np.ndarray:
-    """A feature matrix (sparse or not) as a dense float32 array, as the nets take it."""
-    return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
+from tuners.families.training import (GRADIENT_CLIP_NORM, INNER_VALIDATION, MAX_EPOCHS, PATIENCE,  # noqa: F401
+                                      POPULATION_KEYS, DivergedError, dense_float32)
 
 SEED_000 = "seed 000_dc93ed4f8e62522b.txt"
 SEED_001 = "seed 001_f5acf137fc652578.txt"
 SEED_002 = "seed 002_dec45b93dff8989c.txt"
 SEED_003 = "seed 003_8fb25344b2e44aac.txt"
-
-
-class DivergedError(RuntimeError):
-    """The loss or the score stopped being a finite number: this configuration cannot train."""
 
 
 @dataclasses.dataclass(frozen=True)

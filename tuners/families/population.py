@@ -9,7 +9,7 @@ dropout, L1, L2). Their parameters are stacked along a leading member axis and o
 for the RNN) trains them all. Each member keeps its own optimiser state, learning-rate schedule,
 early stopping (patience, seed 001) and best weights; a member whose loss diverges fails alone.
 
-The architectures are torch_net's (one definition). Randomness is per member and does not depend
+The architectures are networks.py's (one definition). Randomness is per member and does not depend
 on the population: batches and image shifts come from generators seeded by the seed, dropout from
 (seed, step). So a configuration trained in a population ends where it ends trained alone (a
 population of one, which is how TorchNet trains every net), up to floating-point rounding:
@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from tuners.families.base import GRADIENT_CLIP_NORM, INNER_VALIDATION, POPULATION_KEYS as MEMBER_KEYS
+from tuners.families.networks import ARCHITECTURES, build_network
+from tuners.families.training import GRADIENT_CLIP_NORM, INNER_VALIDATION, POPULATION_KEYS as MEMBER_KEYS
 from tuners.families.functional_nets import MemberLoop, Vectorised
 # torch.optim's defaults; Adam keeps its betas at their defaults whatever the momentum (seed 003)
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, ADAGRAD_EPSILON = 0.9, 0.999, 1e-8, 1e-10
@@ -41,7 +42,7 @@ def shared_part(config: dict) -> dict:
 
 @dataclasses.dataclass
 class Member:
-    """One trained member: weights for torch_net.build_network(its config), its curve, or why it failed."""
+    """One trained member: weights for networks.build_network(its config), its curve, or why it failed."""
 
     state: dict[str, torch.Tensor]
     history: list[tuple[int, float, float]]
@@ -158,14 +159,10 @@ def train(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed:
 
 
 def _architecture(name: str):
-    from tuners.families.torch_net import ARCHITECTURES
-
     return ARCHITECTURES[name]
 
 
 def _template(architecture: str, x: np.ndarray, classes: int, configs: list[dict]) -> nn.Module:
-    from tuners.families.torch_net import build_network
-
     # With any member dropping units every member gets the dropout slots (rate 0 keeps all units),
     # so one module list fits all; with none, no masks are drawn at all.
     dropout = 0.5 if any(c["dropout"] > 0 for c in configs) else 0.0
@@ -173,8 +170,6 @@ def _template(architecture: str, x: np.ndarray, classes: int, configs: list[dict
 
 
 def _forward_of(architecture: str, template: nn.Module, x: np.ndarray, classes: int, configs: list[dict], seed: int):
-    from tuners.families.torch_net import build_network
-
     if not _architecture(architecture).vectorised:
         shape = tuple(int(d) for d in x.shape[1:])
         return MemberLoop([build_network(architecture, shape, classes or 1, c).to(next(template.parameters()).device)
@@ -388,6 +383,6 @@ def _train_chunk(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int
 
 
 def load_member(network: nn.Module, member: Member) -> None:
-    """Put a member's weights into torch_net.build_network(its own config): the same modules in
+    """Put a member's weights into networks.build_network(its own config): the same modules in
     the same order, less dropout slots, which hold no weights."""
     network.load_state_dict(dict(zip(network.state_dict().keys(), member.state.values())))
