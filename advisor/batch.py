@@ -95,16 +95,15 @@ def is_batch(folder: Path) -> bool:
 
 def run_batch(out: Path, address: str | None, progress: Progress = lambda m: None) -> dict[str, Any]:
     """Run every job in OUT/batch-jobs.json that has no result yet, concurrently; return batch.json."""
-    import ray
-
     from tuners import cluster_session
+    from tuners.ray_backend import Tasks
 
     entries = stored_jobs(out)
     summaries: dict[str, dict] = {}
     started = time.time()
     with cluster_session(address):
-        remote = ray.remote(num_cpus=0, max_retries=JOB_RETRIES)(run_job)
-        capacity = {kind: float(ray.cluster_resources().get(kind, 0.0)) for kind in ("CPU", "GPU")}
+        tasks = Tasks(run_job, JOB_RETRIES)
+        capacity = tasks.capacity()
         waiting, pending, in_use = list(entries), {}, {"CPU": 0.0, "GPU": 0.0}
         progress(f"batch: {len(entries)} job(s) for a Ray cluster of {capacity['CPU']:g} CPU(s), {capacity['GPU']:g} GPU(s)")
         _write(out, entries, summaries, started, address)
@@ -114,18 +113,18 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
                 if _in_process(entry):
                     # KerasTuner trains inside the job's own task (on whichever node runs it), so that task
                     # holds a CPU; a family it hands to Ray Tune uses the cluster the task is already on.
-                    ref = remote.options(num_cpus=1).remote(dict(entry["options"], address=None))
+                    ref = tasks.submit(dict(entry["options"], address=None), cpus=1)
                 else:
                     share = _trial_share(entry, capacity, len(entries))
-                    ref = remote.remote(dict(entry["options"], address=address, max_concurrent_trials=share))
+                    ref = tasks.submit(dict(entry["options"], address=address, max_concurrent_trials=share))
                 pending[ref] = (entry["name"], _one_trial(entry))
                 in_use = {k: in_use[k] + pending[ref][1][k] for k in in_use}
                 progress(f"batch: {entry['name']} started")
-            done, _ = ray.wait(list(pending), num_returns=1)
-            name, held = pending.pop(done[0])
+            done = tasks.next_done(list(pending))
+            name, held = pending.pop(done)
             in_use = {k: in_use[k] - held[k] for k in in_use}
             try:
-                summaries[name] = ray.get(done[0])
+                summaries[name] = tasks.result(done)
             except Exception as error:  # noqa: BLE001 - the task died beyond its retries: report it, go on
                 summaries[name] = {"name": name, "status": "failed", "error": f"{type(error).__name__}: {error}",
                                    "run_dir": str(out / name)}

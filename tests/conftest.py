@@ -42,3 +42,15 @@ def recommend_json(run_cli, tmp_path):
         return json.loads(result.stdout)
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_ray():
+    """One real local Ray for every in-process test: each start costs seconds, and `ray_session`
+    joins a Ray that is already up instead of starting its own. Runs in fresh processes (the
+    subprocess tests) still start and stop their own, and clusters are started by the tests that
+    need them."""
+    from tuners import ray_backend
+
+    with ray_backend.ray_session(None):
+        yield

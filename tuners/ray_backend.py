@@ -359,3 +359,28 @@ def evaluate_in_trial(evaluate: Callable[..., None], threads: int) -> Callable:
             evaluate(decode(ray_config), report, **data)
 
     return trainable
+
+
+class Tasks:
+    """Ray tasks for a batch's jobs (advisor/batch.py), so the batch itself never imports Ray: each
+    task holds no CPU unless asked (a Tune driver inside a task), and is re-run on another node
+    `retries` times if its node or worker dies."""
+
+    def __init__(self, function: Callable, retries: int):
+        self.remote = ray.remote(num_cpus=0, max_retries=retries)(function)
+
+    @staticmethod
+    def capacity() -> dict[str, float]:
+        return {kind: float(ray.cluster_resources().get(kind, 0.0)) for kind in ("CPU", "GPU")}
+
+    def submit(self, argument: Any, cpus: float | None = None):
+        return (self.remote.options(num_cpus=cpus) if cpus else self.remote).remote(argument)
+
+    @staticmethod
+    def next_done(pending: list):
+        done, _ = ray.wait(pending, num_returns=1)
+        return done[0]
+
+    @staticmethod
+    def result(ref) -> Any:
+        return ray.get(ref)
