@@ -82,7 +82,7 @@ def runs(tmp_path_factory):
         "image": digits_image_folder(folder, limit=300),
         "sequence": sequences_long_csv(folder, series=60, lengths=(16, 30), name="chirps.csv"),
     }
-    extra = {"tabular": ["--trials", "6"], "image": ["--family", "cnn", "--trials", "2"], "sequence": ["--trials", "3"]}
+    extra = {"tabular": ["--trials", "6"], "image": ["--family", "cnn", "--trials", "2"], "sequence": ["--family", "rnn", "--trials", "3"]}
     out = {}
     for kind, path in data.items():
         out[kind] = folder / f"{kind}-run"

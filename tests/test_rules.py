@@ -47,7 +47,7 @@ BRANCHES = {
     "text regression": (dict(modality=Modality.TEXT, task=Task.REGRESSION, classes=0), Family.BOOSTING),
     "images": (dict(modality=Modality.IMAGE, image_shape=(28, 28, 1), linearity=LINEAR), Family.CNN),
     "few images": (dict(modality=Modality.IMAGE, image_shape=(8, 8, 1), rows=60, samples=60), Family.CNN),
-    "sequences": (dict(modality=Modality.SEQUENCE, sequence=SEQUENCE, samples=200), Family.RNN),
+    "sequences": (dict(modality=Modality.SEQUENCE, sequence=SEQUENCE, samples=200), Family.CONV1D),
     # One row per series: the measured rule lets the probe decide between flat families.
     "wide non-linear sequences": (dict(modality=Modality.SEQUENCE, sequence=WIDE_SEQUENCE, samples=200), Family.BOOSTING),
     "wide linear sequences": (

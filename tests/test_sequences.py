@@ -53,12 +53,13 @@ def test_long_format_with_unequal_lengths_pads_and_masks(examples_dir):
     assert arrays.labels.iloc[first] == series["label"].iloc[0]
 
 
-def test_real_ucr_sets_are_sequences_and_the_rules_pick_rnn(recommend_json):
+def test_real_ucr_sets_are_sequences_and_the_rules_pick_conv1d_then_rnn(recommend_json):
     for name, series, steps, channels in (("gunpoint", 200, (150, 150), 1), ("italypowerdemand", 1096, (24, 24), 1),
                                           ("japanesevowels", 640, (7, 29), 12)):
         payload = recommend_json(EXAMPLES / f"{name}.csv.gz")
         found = payload["profile"]
-        assert payload["family"] == "rnn" and found["modality"] == "sequence", name
+        assert payload["family"] == "conv1d" and found["modality"] == "sequence", name
+        assert [r["family"] for r in payload["ranking"][:2]] == ["conv1d", "rnn"]
         assert found["samples"] == series and (found["sequence_length"]["min"], found["sequence_length"]["max"]) == steps
         assert len(found["sequence"]["value_columns"]) == channels
 
@@ -69,8 +70,8 @@ def test_wide_format_is_detected_and_numbered_features_are_not(tmp_path, recomme
     # One row per series: flat models can read it, and the measured rule hands it to the probe's verdict
     # (GunPoint is non-linear: boosting); the same series in long format go to the RNN (test above).
     fired = {t["rule"] for t in wide["trace"] if t["fired"]}
-    assert {"time-rnn", "wide-sequence-flat", "probe-nonlinear"} <= fired and wide["family"] == "boosting"
-    assert [r["family"] for r in wide["ranking"]][:2] == ["boosting", "rnn"]
+    assert {"time-rnn", "time-conv1d", "wide-sequence-flat", "probe-nonlinear"} <= fired and wide["family"] == "boosting"
+    assert [r["family"] for r in wide["ranking"]][:2] == ["boosting", "conv1d"]
     assert wide["profile"]["sequence"]["layout"] == "wide" and wide["profile"]["samples"] == 200
     assert wide["profile"]["sequence_length"]["max"] == 150
     x, y = make_classification(400, 20, random_state=0)
@@ -167,7 +168,7 @@ def test_the_duel_goes_to_gru_on_a_tie_and_to_lstm_only_beyond_noise():
 def test_rnn_end_to_end_with_the_duel_and_predictions(examples_dir, run_cli, tmp_path):
     out = tmp_path / "run"
     data = sequences_long_csv(tmp_path, series=80, lengths=(20, 40), name="short_chirps.csv")  # small: fast on 2 CPUs
-    result = run_cli("recommend", data, "--trials", "4", "--budget", "600s", "--out", out, "--json")
+    result = run_cli("recommend", data, "--family", "rnn", "--trials", "4", "--budget", "600s", "--out", out, "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["family"] == Family.RNN.value and payload["tuned"] is True
