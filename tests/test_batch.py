@@ -42,6 +42,24 @@ def _kill(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
 
 
+def _kill_cluster_processes(port: int) -> None:
+    """SIGKILL the processes that name this cluster's GCS port (its raylets, GCS, workers, agents),
+    leaving any other Ray on the machine (the tests' own local Ray) running."""
+    marks = (f"127.0.0.1:{port}", f"gcs_server_port={port}", f"--port={port}")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(mark in command for mark in marks):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def _wait_for_nodes(address: str, count: int, timeout: float = 60) -> None:
     probe = ("import ray, sys; ray.init(address=sys.argv[1], logging_level='ERROR'); "
              "print(sum(1 for n in ray.nodes() if n['Alive']))")
@@ -71,7 +89,7 @@ def cluster(tmp_path):
     finally:
         for process in nodes.values():
             _kill(process)
-        subprocess.run([RAY, "stop", "--force"], capture_output=True)  # any stray worker of this cluster
+        _kill_cluster_processes(port)  # any stray process of this cluster (not `ray stop`: it stops every Ray here)
 
 
 def _jobs_file(folder: Path, examples_dir: Path, budget: str = "120s", trials: int = 6) -> Path:
