@@ -58,6 +58,9 @@ def _kill_cluster_processes(port: int) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
             except OSError:
                 pass
+    current = Path("/tmp/ray/ray_current_cluster")  # what `ray stop` would clear: the address of the last head
+    if current.is_file() and current.read_text().strip().endswith(f":{port}"):
+        current.unlink(missing_ok=True)
 
 
 def _wait_for_nodes(address: str, count: int, timeout: float = 60) -> None:

@@ -102,7 +102,9 @@ def ray_session(address: str | None, quiet: bool = True):
         if address:
             _join(address, kwargs)
         else:
-            ray.init(num_cpus=os.cpu_count(), **kwargs)
+            # "local": always a new Ray for this run, even where a `ray start` cluster (or the file a
+            # killed one left in /tmp/ray) is on this machine; joining one is what --address is for.
+            ray.init(address="local", num_cpus=os.cpu_count(), **kwargs)
     try:
         yield ray
     finally:
