@@ -227,17 +227,3 @@ def test_jobs_start_while_the_cluster_has_room_for_one_trial_of_each():
     # Each job's trials at once: its share of the CPUs, at least one.
     assert _trial_share(cpu_job, {"CPU": 16.0, "GPU": 1.0}, jobs=5) == 3
     assert _trial_share(cpu_job, capacity, jobs=5) == 1
-
-
-@pytest.mark.slow
-def test_recommend_joins_a_token_protected_cluster_without_auth_mode_set(cluster, tmp_path, examples_dir):
-    """`ray start --head` turns token authentication on; the advisor finds the token where Ray
-    keeps it (~/.ray/auth_token) and joins without RAY_AUTH_MODE in the environment."""
-    address, _ = cluster
-    env = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}
-    done = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(examples_dir / "iris.csv"), "--address",
-                           address, "--trials", "3", "--budget", "120s", "--json", "--out", str(tmp_path / "run")],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout)
-    assert result["tuning"]["resources"]["nodes"] == 2 and result["tuning"]["resources"]["address"] == address
