@@ -193,19 +193,20 @@ def run_stage(stage: KerasStage, run: Callable[[dict, int | None, str], TrialRec
     return read_log(log)
 
 
-def run_points(name: str, points: list[dict[str, Any]], run: Callable[[dict, int | None, str], TrialRecord],
+def run_points(name: str, points: list[dict[str, Any]], runner_for: Callable[[float], Callable[..., TrialRecord]],
                storage: Path, deadline: float, on_trial: Callable[[TrialRecord], None]) -> list[TrialRecord]:
-    """Fixed configurations in order (the seeds' start point, the duel's pairs), no oracle; points
-    a stopped run finished are kept. Stops starting points at the deadline."""
+    """Fixed configurations in order (the anchors, the duel's pairs), no oracle; points a stopped
+    run finished are kept. Every point runs, each with an equal share of the time left (what one
+    leaves is shared by the rest), so the last point of a pair is never starved by the first:
+    `runner_for(point_deadline)` gives the runner whose training stops at that time."""
     log = storage / f"{name}.trials.jsonl"
     done = {r.trial_id for r in read_log(log)}
-    for index, config in enumerate(points):
-        trial_id = f"{name}_{index:03d}"
-        if trial_id in done:
-            continue
-        if time.monotonic() >= deadline:
-            break
-        record = run(config, None, trial_id)
+    todo = [(f"{name}_{index:03d}", config) for index, config in enumerate(points)]
+    todo = [(trial_id, config) for trial_id, config in todo if trial_id not in done]
+    for position, (trial_id, config) in enumerate(todo):
+        now = time.monotonic()
+        share = max(0.0, deadline - now) / (len(todo) - position)
+        record = runner_for(now + share)(config, None, trial_id)
         _append(log, record)
         on_trial(record)
     return read_log(log)

@@ -48,8 +48,8 @@ class KerasBackend:
         """Fixed configurations in order, each through every fold, until `budget_s` is spent."""
         deadline = time.monotonic() + budget_s
         stream.send(StageStarted(name, budget_s))
-        found = keras_backend.run_points(name, points, _runner(problem, family, name, deadline), storage, deadline,
-                                         _on_trial(stream))
+        found = keras_backend.run_points(name, points, lambda ends: _runner(problem, family, name, ends, all_folds=True),
+                                         storage, deadline, _on_trial(stream))
         stream.send(StageFinished(name, len(found)))
         return found
 
@@ -112,15 +112,17 @@ def _hyperband_epochs(problem: Problem, family: Family, start: dict, records: li
     return epochs
 
 
-def _runner(problem: Problem, family: Family, stage: str, deadline: float):
-    """`run(config, epochs, trial_id) -> TrialRecord`: one configuration scored on every fold."""
+def _runner(problem: Problem, family: Family, stage: str, deadline: float, all_folds: bool = False):
+    """`run(config, epochs, trial_id) -> TrialRecord`: one configuration scored on every fold. Its
+    training stops at `deadline`; the folds left are skipped then too, unless `all_folds` (a fixed
+    point: the anchors and the duel's pairs are scored on every fold, at least an epoch each)."""
 
     def run(config: dict, epochs: int | None, trial_id: str) -> TrialRecord:
         reports: list[dict] = []
 
         def report(metrics: dict) -> None:
             reports.append(metrics)
-            if not metrics.get("done_all_folds") and time.monotonic() >= deadline:
+            if not all_folds and not metrics.get("done_all_folds") and time.monotonic() >= deadline:
                 raise _OutOfTime()
 
         clock = time.perf_counter()
