@@ -101,14 +101,20 @@ class Budget(click.ParamType):
               help="Score the final model on this held-out file (same columns) instead of a random 20% of DATA.")
 @click.option("--refit-all", is_flag=True,
               help="After scoring, refit the chosen configuration on every row (training and test) and export that.")
+@click.option("--patience", type=click.IntRange(min=0), metavar="N",
+              help="End a search stage once N trials in a row that finished every fold brought no rise of the best "
+                   "validation score beyond its standard error (default: 40, measured; 0: use the whole budget).")
+@click.option("--race/--no-race", default=True, show_default=True,
+              help="When the rules' top two families are close, race them on a random subset first; the better "
+                   "one is tuned with the rest of the budget. --no-race: the rules' pick, always.")
 @click.option("--population", type=click.IntRange(min=1), metavar="N",
               help="Ray Tune, mlp/cnn/rnn: configurations trained together in one trial, differing in learning "
                    "rate, momentum, dropout, L1 and L2 (default with --gpus-per-trial: 64, rnn 8; without: mlp 8, "
                    "cnn and rnn 1; 1 turns it off).")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
               seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
-              gpus_per_trial: float, address: str | None, test_file: Path | None, refit_all: bool,
-              population: int | None) -> None:
+              gpus_per_trial: float, address: str | None, test_file: Path | None, refit_all: bool, race: bool,
+              patience: int | None, population: int | None) -> None:
     """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
     DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
@@ -121,6 +127,7 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
         command=_command(tuner),
         budget_s=budget, trials=trials, search=search, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
         address=address, tuner=tuner, population=population, test=test_file, refit_all=refit_all,
+        race=race, patience=patience,
     )
     _run_and_print(options, as_json, resume=False)
 
@@ -272,6 +279,11 @@ def _summary(result: dict) -> str:
     lines.append("Ranking:")
     for entry in result["ranking"]:
         lines.append(f"  {entry['family']:<12} {entry['score']:>6g}  " + (entry["reasons"][0] if entry["reasons"] else ""))
+    if result.get("race"):
+        race = result["race"]
+        scores = ", ".join(f"{name} {'n/a' if score is None else f'{score:.4f}'}" for name, score in race["scores"].items())
+        lines.append(f"Race on {race['subset_rows']:,} random samples ({race['seconds']:g} s): {scores}; "
+                     f"went on with {race['winner']}")
     if result.get("best"):
         best, baseline = result["best"], result["baseline"]
         shown = ", ".join(f"{k}={_short(v)}" for k, v in best["config"].items())

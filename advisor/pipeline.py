@@ -16,17 +16,19 @@ import pandas as pd
 
 from advisor import __version__
 from advisor.errors import InputError
+from advisor.thresholds import RACE_MAX_POINT_GAP
 from advisor.loading import load
 from advisor.profiling import drop_missing_targets, profile as profile_dataset
 from advisor.events import OnEvent, RunFailed, RunFinished, RunStarted
 from advisor.types import Family, to_jsonable
 from reports import write_report
-from rules import RULES, Decision, decide
+from rules import RULES, Decision, contenders, decide, settle
 from tuners.backends import BACKENDS
 
 DEFAULT_RUNS_FOLDER = "advisor-runs"
 # result.json's layout: 2 adds schema_version, tuning.defaults and best.anchor (keys are only ever added).
 SCHEMA_VERSION = 2
+FINISH_SLACK = 0.05  # of the budget: how far past it a refit may start its last epoch or round
 RUN_OPTIONS = "run.json"  # what `advisor resume` reads to continue a run
 SEARCHES = {name: entry.searches for name, entry in BACKENDS.items()}
 DEFAULT_SEARCH = {name: entry.default_search for name, entry in BACKENDS.items()}
@@ -54,6 +56,8 @@ class RecommendOptions:
     max_concurrent_trials: int | None = None
     test: Path | None = None  # the user's own test file, scored instead of a random 20%
     refit_all: bool = False  # after scoring, refit the chosen configuration on every row (train + test) and export it
+    patience: int | None = None  # finished trials without a rise beyond noise that end a stage; None: measured default; 0: never
+    race: bool = True  # race the rules' top two families on a random subset when they are close (tuners/family_race.py)
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -97,6 +101,7 @@ def recommend(options: RecommendOptions, progress: Progress = lambda m: None, on
 def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event: OnEvent | None) -> dict[str, Any]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    ends = time.time() + options.budget_s  # --budget is the whole run's: loading and profiling count too
 
     progress(f"loading {options.data}")
     dataset = load(options.data, options.target)
@@ -111,17 +116,18 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
     decision = decide(profile, RULES, override=options.family)
     timings["rules_s"] = time.perf_counter() - clock
 
-    notes = list(profile.notes) + list(decision.notes)
-    outcome = None
+    outcome = race = None
     if options.tune:
-        outcome = _tune(dataset, profile, decision, options, run_dir, progress, on_event)
-        timings["tune_s"] = outcome.wall_s
+        outcome, decision, race = _tune(dataset, profile, decision, options, run_dir, progress, on_event, ends)
+        timings["tune_s"] = outcome.wall_s + (race["seconds"] if race else 0.0)
+    notes = list(profile.notes) + list(decision.notes)
+    if outcome is not None:
         if outcome.backend != options.tuner:
             tuned = ", ".join(sorted(f.value for f in BACKENDS[options.tuner].families or ()))
             notes.append(f"--tuner {options.tuner} tunes {tuned}; {outcome.family} was "
                          f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
         notes += _test_notes(options, len(outcome.test_rows))
-    result = build_result(profile, decision, run_dir, options, timings, notes, outcome)
+    result = build_result(profile, decision, run_dir, options, timings, notes, outcome, race)
     progress(f"writing {run_dir}")
     write_run(result, run_dir)
     return result
@@ -149,24 +155,36 @@ def check_search(tuner: str, search: str | None) -> None:
 
 
 def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
-          on_event: OnEvent | None):
+          on_event: OnEvent | None, ends: float):
+    """The race if the rules are unsure, then the search, within what is left of the budget at `ends`
+    (time.time()); the refits start no epoch or round after it (plus FINISH_SLACK of the budget)."""
     import tuners  # Ray and the model libraries load only when tuning
 
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_atomically(run_dir / RUN_OPTIONS, json.dumps(options.to_json(), indent=2))
     search = options.search or DEFAULT_SEARCH[options.tuner]
     settings = tuners.TuneSettings(
-        budget_s=options.budget_s, trials=options.trials, search=search, cpus_per_trial=options.cpus_per_trial,
+        budget_s=max(1.0, ends - time.time()), trials=options.trials, search=search, cpus_per_trial=options.cpus_per_trial,
         gpus_per_trial=options.gpus_per_trial, address=options.address, seed=options.seed, tuner=options.tuner,
         population=options.population, max_concurrent_trials=options.max_concurrent_trials, refit_all=options.refit_all,
+        finish_by=ends + FINISH_SLACK * options.budget_s,
+        **({} if options.patience is None else {"patience": options.patience}),
     )
-    backend = tuners.backend_for(decision.family, options.tuner)
-    progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {options.budget_s:g} s)")
     clean, _ = drop_missing_targets(dataset)
     frame, test_rows = with_test_file(clean, profile, options.test)
+    race = None
+    racing = tuners.runnable(contenders(decision), profile, options.budget_s) if options.race else ()
+    if racing:
+        progress(f"racing {' against '.join(f.value for f in racing)} on a random subset (the rules' top two are close)")
+        race = dict(tuners.race(frame, profile, racing, settings, run_dir / "tuning", on_event, test_rows=test_rows),
+                    max_point_gap=RACE_MAX_POINT_GAP)
+        decision = settle(decision, Family(race["winner"]), race["reason"])
+        settings = dataclasses.replace(settings, budget_s=max(1.0, ends - time.time()))
+    backend = tuners.backend_for(decision.family, options.tuner)
+    progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {settings.budget_s:g} s)")
     outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows)
     frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
-    return outcome
+    return outcome, decision, race
 
 
 def with_test_file(clean, profile, test: Path | None):
@@ -192,7 +210,7 @@ def with_test_file(clean, profile, test: Path | None):
 
 
 def build_result(profile, decision: Decision, run_dir: Path, options: RecommendOptions, timings, notes,
-                 outcome=None) -> dict[str, Any]:
+                 outcome=None, race: dict[str, Any] | None = None) -> dict[str, Any]:
     result = {
         "schema_version": SCHEMA_VERSION,
         "family": decision.family.value,
@@ -244,6 +262,10 @@ def build_result(profile, decision: Decision, run_dir: Path, options: RecommendO
         result["test_set"] = {"source": "file" if options.test else "split", "path": str(options.test) if options.test else None,
                               "samples": len(outcome.test_rows)}
         result["best"]["refit_all"] = options.refit_all
+        result["budget_s"] = options.budget_s  # the run's, the race's share included (tuning.budget_s: the search's)
+    if race is not None:
+        result["race"] = race
+        result["wall_s"] = round(result.get("wall_s", 0.0) + race["seconds"], 2)
     return result
 
 

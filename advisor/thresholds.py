@@ -92,3 +92,9 @@ LOTS_OF_DATA_SAMPLES = int(calibrated("LOTS_OF_DATA_SAMPLES")["value"])
 # Naive Bayes leads on small text corpora: DATASETS.md measured it ahead at 200 and 2,000 documents
 # and tied with logistic regression at 12,808. Past this size the cheaper-to-tune linear model leads.
 NAIVE_BAYES_MAX_DOCUMENTS = int(calibrated("NAIVE_BAYES_MAX_DOCUMENTS")["value"])
+# The family race (seed 001: "try both, only on a random subset of the data", from cells to
+# families): when the rules' first and second family are at most this many points apart, both get
+# a short equal budget on one random subset before the search. 10 races every set of the oracle
+# benchmark where the runner-up beat the pick by more than 1% (anes96, chirps_wide), 11 races in
+# 18 sets; 5 misses anes96 (bench/results/race_margin.md).
+RACE_MAX_POINT_GAP = 10

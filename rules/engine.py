@@ -112,6 +112,24 @@ def decide(profile: Profile, rules: tuple[Rule, ...], override: Family | None = 
     )
 
 
+def contenders(decision: Decision, gap: float = thresholds.RACE_MAX_POINT_GAP) -> tuple[Family, ...]:
+    """The rules' first and second family when the rules chose and their points are at most `gap`
+    apart (advisor/thresholds.py, calibrated in bench/results/race_margin.md): the two to race on a
+    random subset before the search. Empty when the rules are clear or the user chose the family."""
+    if decision.chosen_by != "rules" or len(decision.ranking) < 2:
+        return ()
+    first, second = decision.ranking[:2]
+    return (first.family, second.family) if first.score - second.score <= gap else ()
+
+
+def settle(decision: Decision, winner: Family, reason: str) -> Decision:
+    """The decision after a family race: `winner` is the family, chosen by the race."""
+    pick = decision.family
+    said = (f"the race on a random subset kept the rules' pick {pick.value}: {reason}" if winner == pick
+            else f"the race on a random subset chose {winner.value} over the rules' pick {pick.value}: {reason}")
+    return dataclasses.replace(decision, family=winner, chosen_by="race", notes=decision.notes + (said,))
+
+
 class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if value is None:

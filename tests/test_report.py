@@ -82,11 +82,12 @@ def runs(tmp_path_factory):
         "image": digits_image_folder(folder, limit=300),
         "sequence": sequences_long_csv(folder, series=60, lengths=(16, 30), name="chirps.csv"),
     }
-    extra = {"tabular": ["--trials", "6"], "image": ["--family", "cnn", "--trials", "2"], "sequence": ["--family", "rnn", "--trials", "3"]}
+    extra = {"tabular": ["--trials", "6", "--budget", "300s"], "image": ["--family", "cnn", "--trials", "2", "--budget", "45s"],
+             "sequence": ["--family", "rnn", "--trials", "3", "--budget", "45s"]}
     out = {}
     for kind, path in data.items():
         out[kind] = folder / f"{kind}-run"
-        done = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(path), "--budget", "300s",
+        done = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(path),
                                "--out", str(out[kind]), *extra[kind]], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     return out
@@ -105,6 +106,10 @@ def test_each_report_has_every_section_and_loads_nothing(kind, runs, browser):
     summary = page.locator("section#summary").inner_text()
     assert result["family"] in summary and "Tuned configuration" in summary and "Reproduce" in summary
     assert page.locator("section#decision tr").count() >= len(result["trace"])  # every rule has a row
+    assert ("race" in result) == (kind == "tabular")  # wine's rules are close (linear 40, boosting 30); --family is not
+    if kind == "tabular":
+        race = page.locator("#race")
+        assert race.is_visible() and result["race"]["winner"] in page.locator("section#decision").inner_text()
     tuning = page.locator("section#tuning")
     assert tuning.locator("svg").count() >= 2  # scores over trials, and parameters or curves
     assert page.locator("section#model svg").count() == 1  # confusion matrix

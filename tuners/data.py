@@ -215,3 +215,17 @@ def validation_splits(rows: int, y: np.ndarray | None, task: Task, seed: int,
     else:
         found = KFold(folds, shuffle=True, random_state=seed).split(indices)
     return tuple((train, valid) for train, valid in found)
+
+
+def subset(problem: Problem, seed: int, share: float, smallest: int, largest: int, folds: int) -> Problem:
+    """A seeded random share of the training samples (at least `smallest`, at most `largest`; all of
+    them when there are fewer), with `folds` validation folds of its own; the test rows are kept.
+    The same seed draws the same samples from any family's problem of the same data (the duel's and
+    the family race's subsets: 'try both, only on a random subset of the data', seed 001)."""
+    rng = np.random.default_rng(seed)
+    total = len(problem.y_train) if problem.y_train is not None else len(problem.x_train)
+    size = min(total, max(smallest, min(largest, int(total * share))))
+    rows = np.sort(rng.choice(total, size, replace=False))
+    y = None if problem.y_train is None else problem.y_train[rows]
+    return dataclasses.replace(problem, x_train=take(problem.x_train, rows), y_train=y,
+                               splits=validation_splits(size, y, problem.task, seed, folds))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tuners.data import Problem, take, validation_splits
+from tuners.data import Problem, subset
 from tuners.presearch import PreSearch
 from tuners.space import Choice, Param, Space
 
@@ -38,16 +38,11 @@ class DuelPlan:
 
 def plan(problem: Problem, space: Space, seed: int, pairs: int = PAIRS) -> DuelPlan:
     """The subset and the paired configurations, all drawn from `seed`: a rerun duels identically."""
-    rng = np.random.default_rng(seed)
-    total = len(problem.y_train)
-    size = min(total, max(SUBSET_MIN, min(SUBSET_MAX, int(total * SUBSET_SHARE))))
-    rows = np.sort(rng.choice(total, size, replace=False))
-    y = problem.y_train[rows]
-    subset = dataclasses.replace(problem, x_train=take(problem.x_train, rows), y_train=y,
-                                 splits=validation_splits(size, y, problem.task, seed, FOLDS))
+    part = subset(problem, seed, SUBSET_SHARE, SUBSET_MIN, SUBSET_MAX, FOLDS)
+    rng = np.random.default_rng([seed, 1])  # the configurations: a stream apart from the subset's draw
     configs = [dict(space.start)] + [space.sample(rng) for _ in range(max(0, pairs - 1))]
     points = tuple(dict(config, cell=cell) for config in configs for cell in (CHEAP, DEAR))
-    return DuelPlan(subset, size, seed, points)
+    return DuelPlan(part, len(part.y_train), seed, points)
 
 
 def decide(trials: list[dict[str, Any]], subset_rows: int, seed: int) -> dict[str, Any]:

@@ -123,12 +123,12 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
     (refitted too, unless `config` is the defaults); export it."""
     definition = family_def(family, settings.tuner)
     y_train = problem.y_train
-    model = definition.build(config, problem).fit(problem.x_train, y_train)
+    model = _fit(definition, config, problem, problem.x_train, y_train, settings.finish_by)
     tested = report_metrics(problem.metric, model, problem.x_test, problem.y_test, problem.classes)
     baseline_config = baseline_config or definition.defaults(problem)
     baseline_tested = tested
     if not _same_config(config, baseline_config):
-        baseline = definition.build(baseline_config, problem).fit(problem.x_train, y_train)
+        baseline = _fit(definition, baseline_config, problem, problem.x_train, y_train, settings.finish_by)
         baseline_tested = report_metrics(problem.metric, baseline, problem.x_test, problem.y_test, problem.classes)
     manifest = {
         "family": family.value, "format": definition.model_format, "task": problem.task.value,
@@ -139,8 +139,36 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
     }
     details = test_details(problem.metric, model, problem.x_test, problem.y_test, problem.classes, settings.seed)
     if settings.refit_all:  # for production: every labelled row, once the test score is taken
-        model = definition.build(config, problem).fit(_joined(problem.x_train, problem.x_test),
-                                                       None if y_train is None else np.concatenate([y_train, problem.y_test]))
+        model = _fit(definition, config, problem, _joined(problem.x_train, problem.x_test),
+                     None if y_train is None else np.concatenate([y_train, problem.y_test]), settings.finish_by)
         manifest["refit_all_rows"] = len(problem.x_train) + len(problem.x_test)
     save_model(model, manifest, model_dir)
     return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details}
+
+
+def _fit(definition, config: dict[str, Any], problem: Problem, x, y, until: float | None):
+    """Build and fit; a family that trains in epochs or rounds starts none after `until`
+    (time.time(): the run's end, so the refits keep the run within its --budget)."""
+    model = definition.build(config, problem)
+    if until is not None and "deadline" in model[-1].get_params():
+        model.set_params(model__deadline=until)
+    return model.fit(x, y)
+
+
+FITS_AFTER_SEARCH = 2  # the chosen configuration and the library's defaults, each refitted on all training rows
+RESERVE_SHARE = 0.1  # of the search budget, kept for the finish until a trial has measured a fit
+RESERVE_MAX_SHARE = 0.5  # the search keeps at least half of its budget
+
+
+def finish_cost(records: list[TrialRecord], problem: Problem, settings: TuneSettings, budget_s: float) -> float:
+    """Seconds to keep for the finish, from the fits the trials measured: a slow-ish one (the 75th
+    percentile of the seconds per fold), scaled from a fold's training rows to all of them, times
+    the refits to come (the chosen configuration, the defaults, and every row with --refit-all)."""
+    fits = sorted(r.seconds / r.folds_done for r in records if r.status == "completed" and r.seconds and r.folds_done)
+    if not fits:
+        return RESERVE_SHARE * budget_s
+    per_fit = fits[int(0.75 * (len(fits) - 1))]
+    fold_rows = max(1, len(problem.splits[0][0]))
+    scale = (len(problem.x_train) + (len(problem.x_test) if settings.refit_all else 0)) / fold_rows
+    refits = FITS_AFTER_SEARCH + (1 if settings.refit_all else 0)
+    return min(RESERVE_MAX_SHARE * budget_s, per_fit * scale * refits)

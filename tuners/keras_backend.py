@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import keras_tuner
 
+from tuners.convergence import Convergence
 from tuners.records import TrialRecord
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
 
@@ -156,14 +157,16 @@ class _CrossValidatedTuner(keras_tuner.engine.base_tuner.BaseTuner):
     metrics; the oracle keeps the search state, saved in the project folder after every trial."""
 
     def __init__(self, stage: KerasStage, run: Callable[[dict, int | None, str], TrialRecord],
-                 log: Path, done: int, directory: Path, on_trial: Callable[[TrialRecord], None], **kwargs):
+                 log: Path, done: int, directory: Path, on_trial: Callable[[TrialRecord], None],
+                 convergence: Convergence, **kwargs):
         self.stage, self.run, self.log, self.done, self.on_trial = stage, run, log, done, on_trial
+        self.convergence = convergence
         searcher = oracle(stage.search, declare(stage.space), stage.seed, stage.max_epochs)
         super().__init__(oracle=searcher, hypermodel=None, directory=str(directory), project_name=stage.name,
                          overwrite=False, **kwargs)
 
     def pre_create_trial(self):
-        if time.monotonic() >= self.stage.deadline or self.done >= self.stage.max_trials:
+        if time.monotonic() >= self.stage.deadline or self.done >= self.stage.max_trials or self.convergence.converged:
             raise _BudgetSpent()
 
     def run_trial(self, trial, *args, **kwargs):
@@ -173,19 +176,23 @@ class _CrossValidatedTuner(keras_tuner.engine.base_tuner.BaseTuner):
         _append(self.log, record)
         self.done += 1
         self.on_trial(record)
+        if record.status == "completed":
+            self.convergence.update(record.score, record.score_sem)
         if record.score is None:
             raise keras_tuner.errors.FailedTrialError(record.error or "no score")
         return {"score": record.score}
 
 
 def run_stage(stage: KerasStage, run: Callable[[dict, int | None, str], TrialRecord], storage: Path,
-              on_trial: Callable[[TrialRecord], None]) -> list[TrialRecord]:
+              on_trial: Callable[[TrialRecord], None], convergence: Convergence | None = None) -> list[TrialRecord]:
     """Run (or resume, when its project folder exists) one KerasTuner search stage; return its trials.
 
-    `run(config, epochs, trial_id)` trains and scores one configuration."""
+    `run(config, epochs, trial_id)` trains and scores one configuration. With `convergence`, no
+    trial starts once the search has converged (the caller reads it after)."""
     log = storage / f"{stage.name}.trials.jsonl"
     records = read_log(log)
-    tuner = _CrossValidatedTuner(stage, run, log, len(records), storage / "keras", on_trial)
+    tuner = _CrossValidatedTuner(stage, run, log, len(records), storage / "keras", on_trial,
+                                 convergence or Convergence(0))
     try:
         tuner.search(verbose=0)
     except _BudgetSpent:

@@ -16,8 +16,10 @@ from advisor.errors import InputError
 from advisor.events import StageFinished, StageStarted, TrialStream
 from advisor.types import Family
 from tuners import keras_backend, plan
+from tuners.convergence import Convergence
 from tuners.data import Problem
 from tuners.evaluation import evaluate
+from tuners.finish import finish_cost
 from tuners.records import TrialRecord, error_text
 from tuners.settings import Found, TuneSettings
 
@@ -57,20 +59,24 @@ class KerasBackend:
                storage: Path, budget_s: float, stream: TrialStream) -> Found:
         """The anchors in order ("start"), then one KerasTuner search (Hyperband sized to the
         budget, random or Bayesian), each resumable."""
-        deadline = time.monotonic() + budget_s
-        records = self.run_points(START, anchors, space, problem, family, settings, storage, budget_s, stream)
+        ends = time.monotonic() + budget_s
+        records = self.run_points(START, anchors, space, problem, family, settings, storage,
+                                  budget_s - finish_cost([], problem, settings, budget_s), stream)
+        deadline = ends - finish_cost(records, problem, settings, budget_s)  # what the finish will need, kept back
         name = settings.search
         max_epochs = (_hyperband_epochs(problem, family, space.start, records, storage, deadline)
                       if name == "hyperband" else keras_backend.HYPERBAND_EPOCH_CHOICES[-1])
         found = plan.stage_records(storage, name)
+        watch = Convergence(settings.patience)
         if found is None:
             limit = keras_backend.UNLIMITED_TRIALS if settings.trials is None else max(0, settings.trials - len(records))
             stage = keras_backend.KerasStage(name, space, name, limit, deadline, settings.seed, max_epochs)
             stream.send(StageStarted(name, budget_s))
             found = plan.save_stage(storage, name, keras_backend.run_stage(
-                stage, _runner(problem, family, name, deadline), storage, _on_trial(stream)))
+                stage, _runner(problem, family, name, deadline), storage, _on_trial(stream), watch))
             stream.send(StageFinished(name, len(found)))
-        return Found(records + found, [START, name], keras_backend.scheduler_description(name, max_epochs))
+        return Found(records + found, [START, name], keras_backend.scheduler_description(name, max_epochs),
+                     [watch.record(name)] if watch.converged else [])
 
     def library(self, definition) -> str:
         return keras_backend.library()

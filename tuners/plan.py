@@ -36,10 +36,11 @@ def search(problem: Problem, family: Family, settings: TuneSettings, storage: Pa
             space = definition.pre_search.settle(space, pre_record)
         anchors = anchor_configs(space, definition.defaults(problem))
         left = settings.budget_s - (time.monotonic() - started)
-        found = backend.search(space, _distinct(anchors.values()), problem, family, settings, storage, max(1.0, left),
+        found = backend.search(space, distinct(anchors.values()), problem, family, settings, storage, max(1.0, left),
                                stream)
     stages = ([definition.pre_search.name] if pre_record else []) + found.stages
-    return SearchOutcome(space, found.records, stages, pre_record, cluster, found.scheduler, anchors)
+    return SearchOutcome(space, found.records, stages, pre_record, cluster, found.scheduler, anchors,
+                         found.stopped_early)
 
 
 def anchor_configs(space: Space, defaults: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -78,7 +79,7 @@ def _pre_search(step, problem: Problem, space: Space, family: Family, settings: 
     return record
 
 
-def _distinct(configs) -> list[dict[str, Any]]:
+def distinct(configs) -> list[dict[str, Any]]:
     kept: list[dict[str, Any]] = []
     for config in configs:
         if config not in kept:

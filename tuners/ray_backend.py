@@ -17,11 +17,13 @@ from typing import Any, Callable
 import ray
 from ray import tune
 from ray.tune import Callback
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.schedulers import FIFOScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
 from advisor.errors import InputError
 from tuners import population_space
+from tuners.convergence import Convergence
+from tuners.ray_control import ConvergedStopper, ProtectedASHA
 from tuners.records import TrialRecord, error_text
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
 
@@ -154,8 +156,10 @@ def run_stage(
     resources: dict[str, float],
     slots: int,
     stream=None,
+    convergence: Convergence | None = None,
 ) -> list[TrialRecord]:
-    """Run (or resume, when its experiment folder exists) one search stage; return its trials."""
+    """Run (or resume, when its experiment folder exists) one search stage; return its trials.
+    With `convergence`, the stage ends once its search has converged (the caller reads it after)."""
     storage = storage.resolve()
     # Ray stages an experiment's trial folders under the session's artifacts by experiment name and
     # start second: concurrent runs (a batch's jobs, started together) naming theirs all "random"
@@ -172,28 +176,10 @@ def run_stage(
     if _restorable(experiment):
         tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
     else:
-        tuner = _new_tuner(request, wrapped, experiment, slots, callbacks)
+        tuner = _new_tuner(request, wrapped, experiment, slots, callbacks,
+                           None if convergence is None else ConvergedStopper(convergence))
     grid = tuner.fit()
     return [member for result in grid for member in _members(_record(result, request.name), result.metrics or {})]
-
-
-class _ProtectedASHA(ASHAScheduler):
-    """ASHA that never stops the stage's first `protected` trials: the points (the library's
-    defaults and the seeds' start) are scored through every fold, whatever the rungs say."""
-
-    def __init__(self, protected: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.protected = protected
-        self.kept: set[str] = set()
-
-    def on_trial_add(self, tune_controller, trial) -> None:
-        if len(self.kept) < self.protected:
-            self.kept.add(trial.trial_id)
-        super().on_trial_add(tune_controller, trial)
-
-    def on_trial_result(self, tune_controller, trial, result: dict) -> str:
-        decision = super().on_trial_result(tune_controller, trial, result)
-        return self.CONTINUE if trial.trial_id in self.kept else decision
 
 
 def _searcher(request: StageRequest):
@@ -210,9 +196,10 @@ def _searcher(request: StageRequest):
     return BasicVariantGenerator(points_to_evaluate=points or None, random_state=request.seed)
 
 
-def _new_tuner(request: StageRequest, wrapped, experiment: Path, slots: int, callbacks: list) -> tune.Tuner:
+def _new_tuner(request: StageRequest, wrapped, experiment: Path, slots: int, callbacks: list,
+               stopper=None) -> tune.Tuner:
     scheduler = (
-        _ProtectedASHA(request.protected, time_attr="training_iteration", max_t=max(1, request.folds),
+        ProtectedASHA(request.protected, time_attr="training_iteration", max_t=max(1, request.folds),
                        grace_period=1, reduction_factor=3)
         if request.iterative and request.folds > 1
         else FIFOScheduler()
@@ -227,7 +214,7 @@ def _new_tuner(request: StageRequest, wrapped, experiment: Path, slots: int, cal
             reuse_actors=True,  # a new actor per trial costs about 1 s on 2 cores
         ),
         run_config=tune.RunConfig(
-            name=experiment.name, storage_path=str(experiment.parent), verbose=0, callbacks=callbacks,
+            name=experiment.name, storage_path=str(experiment.parent), verbose=0, callbacks=callbacks, stop=stopper,
             failure_config=tune.FailureConfig(max_failures=request.retries),
         ),
     )

@@ -15,8 +15,10 @@ from advisor.errors import InputError
 from advisor.events import StageFinished, StageStarted, TrialStream
 from advisor.types import Family
 from tuners import plan, population_space, ray_backend
+from tuners.convergence import Convergence
 from tuners.data import Problem
 from tuners.evaluation import evaluate
+from tuners.finish import finish_cost
 from tuners.families import family_def
 from tuners.records import TrialRecord
 from tuners.settings import Found, TuneSettings
@@ -56,17 +58,21 @@ class RayBackend:
         definition = family_def(family, self.name)
         stages = ["bayes"] if settings.search == "bayes" else ["random", "fine"]
         found: list[TrialRecord] = []
+        stopped: list[dict] = []
         ends = time.monotonic() + budget_s
         for index, stage in enumerate(stages):
             saved = plan.stage_records(storage, stage)
-            if saved is None:
+            if saved is None:  # what the finish will need is kept back, as the trials so far measure it
+                left = ends - time.monotonic() - finish_cost(found, problem, settings, budget_s)
                 request = _request(stage, space, found, () if index else anchors, definition, settings, index,
-                                   len(stages), (ends - time.monotonic()) * (COARSE_SHARE if stage == "random" else 1.0),
-                                   problem)
-                saved = plan.save_stage(storage, stage, self._run(request, problem, family, settings, storage, stream))
+                                   len(stages), left * (COARSE_SHARE if stage == "random" else 1.0), problem)
+                watch = Convergence(settings.patience)
+                saved = plan.save_stage(storage, stage, self._run(request, problem, family, settings, storage, stream,
+                                                                  watch))
+                stopped += [watch.record(stage)] if watch.converged else []
             found += saved
         scheduler = ray_backend.scheduler_description(definition.iterative, len(problem.splits))
-        return Found(found, stages, scheduler)
+        return Found(found, stages, scheduler, stopped)
 
     def library(self, definition) -> str:
         return f"{definition.library} {version(definition.library)}, Ray {version('ray')}"
@@ -76,7 +82,7 @@ class RayBackend:
                 "address": settings.address or "local"}
 
     def _run(self, request, problem: Problem, family: Family, settings: TuneSettings, storage: Path,
-             stream: TrialStream) -> list[TrialRecord]:
+             stream: TrialStream, convergence: Convergence | None = None) -> list[TrialRecord]:
         cluster = ray_backend.cluster_resources()
         slots = max(1, int(cluster.get("CPU", 1) // max(settings.cpus_per_trial, 1e-9)))
         slots = min(slots, settings.max_concurrent_trials or slots)
@@ -84,7 +90,7 @@ class RayBackend:
         resources = {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial}
         stream.send(StageStarted(request.name, request.budget_s))
         found = ray_backend.run_stage(request, trainable, {"problem": problem, "family": family.value}, storage,
-                                      resources, slots, stream)
+                                      resources, slots, stream, convergence)
         stream.send(StageFinished(request.name, len(found)))
         return found
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from tuners.convergence import PATIENCE
 from tuners.records import TrialRecord
 from tuners.space import Space
 
@@ -21,6 +22,8 @@ class TuneSettings:
     population: int | None = None  # configurations per Ray trial for families that train populations; None: by device
     max_concurrent_trials: int | None = None  # None: as many as the cluster's CPUs hold (a batch job gets its share)
     refit_all: bool = False  # after scoring on the test rows, refit the chosen configuration on every row and export that
+    patience: int = PATIENCE  # a stage ends once this many finished trials brought no rise beyond noise; 0: never
+    finish_by: float | None = None  # time.time() when the run's budget ends: the refits start no epoch or round after it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +35,7 @@ class SearchOutcome:
     cluster: dict[str, float]  # CPUs, GPUs and nodes the trials ran on
     scheduler: str
     anchors: dict[str, dict]  # "defaults" / "start" -> the configuration evaluated first, through every fold
+    stopped_early: list[dict] = dataclasses.field(default_factory=list)  # stages that ended on convergence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,3 +45,4 @@ class Found:
     records: list[TrialRecord]
     stages: list[str]
     scheduler: str
+    stopped_early: list[dict] = dataclasses.field(default_factory=list)  # Convergence.record of each stage that converged

@@ -46,6 +46,8 @@ class TuneOutcome:
     duel: dict[str, Any] | None = None  # rnn only: {"subset_rows", "seed", "scores", "winner", "reason", "trials"}
     library: str = ""  # what trained the models, e.g. "PyTorch 2.13.0" or "Keras 3.15.1 on torch, KerasTuner 1.4.8"
     defaults: dict[str, Any] | None = None  # the library's default configuration, scored first beside the start
+    # Stages that ended before their budget because the search had converged (tuners/convergence.py).
+    stopped_early: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def cluster_session(address: str | None):
@@ -78,7 +80,8 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
         start=found.space.start, defaults=found.anchors["defaults"],
         best={"config": best.config, "metric": problem.metric, "validation_score": best.score,
               "test_score": finished["test"][problem.metric], "trial_id": best.trial_id,
-              "chosen_because": chosen_because, "anchor": anchor_of(best.config, found.anchors),
+              "chosen_because": chosen_because + _converged_words(found.stopped_early),
+              "anchor": anchor_of(best.config, found.anchors),
               "best_validation_score": max(done, default=best.score)},
         test_metrics=finished["test"],
         baseline={"config": finished["baseline_config"], "test_score": finished["baseline_test"][problem.metric],
@@ -90,7 +93,7 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
                    **_populations(found.records)},
         model={"path": str(run_dir / "model"), "format": family_def(family, backend_name).model_format},
         test_rows=[int(i) for i in problem.test_rows], duel=found.pre_search, test_details=finished["details"],
-        library=backend.library(definition),
+        library=backend.library(definition), stopped_early=found.stopped_early,
     )
 
 
@@ -109,3 +112,9 @@ def _populations(records) -> dict[str, int]:
         if record.population is not None:
             sizes[record.population] = sizes.get(record.population, 0) + 1
     return {"population": max(sizes.values(), default=1), "population_trials": len(sizes)}
+
+
+def _converged_words(stopped: list[dict[str, Any]]) -> str:
+    """What chosen_because adds when a stage ended early on convergence."""
+    return "".join(f"; the {record['stage']} stage stopped early after {record['after_trials']} finished trials: "
+                   f"{record['reason']}" for record in stopped)

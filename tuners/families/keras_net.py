@@ -117,12 +117,12 @@ def _series_statistics(x: np.ndarray) -> tuple[list[float], list[float]]:
     return mean.tolist(), np.where(spread > 0, spread, 1.0).tolist()
 
 
-def _deadline_callback(keras, deadline: float):
-    """A Keras callback that ends training at a wall-clock deadline (the tuning budget)."""
+def _deadline_callback(keras, deadline: float, clock=time.monotonic):
+    """A Keras callback that ends training at a deadline on `clock` (the tuning budget, the run's end)."""
 
     class Deadline(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if time.monotonic() >= deadline:
+            if clock() >= deadline:
                 self.model.stop_training = True
 
     return Deadline()
@@ -131,11 +131,13 @@ def _deadline_callback(keras, deadline: float):
 class KerasNet(BaseEstimator):
     """`config` is a point of the family's space, plus two run controls a tuner may set:
     `_epochs` (Hyperband's epoch budget for a trial) caps the epochs below `max_epochs`, and
-    `_deadline` (a time.monotonic() value, the end of the tuning budget) ends training early."""
+    `_deadline` (a time.monotonic() value, the end of the tuning budget) ends training early.
+    `deadline` (time.time(), as the torch and XGBoost families take it) does too: the finish's refits."""
 
     def __init__(self, config: dict | None = None, classes: int = 0, seed: int = 0, max_epochs: int = MAX_EPOCHS,
-                 patience: int = PATIENCE, architecture: str = "mlp"):
+                 patience: int = PATIENCE, architecture: str = "mlp", deadline: float | None = None):
         self.config = config
+        self.deadline = deadline
         self.classes = classes
         self.seed = seed
         self.max_epochs = max_epochs
@@ -192,6 +194,8 @@ class KerasNet(BaseEstimator):
                                                    min_delta=1e-7), keras.callbacks.TerminateOnNaN()]
         if self.config.get("_deadline") is not None:
             callbacks.append(_deadline_callback(keras, self.config["_deadline"]))
+        if self.deadline is not None:
+            callbacks.append(_deadline_callback(keras, self.deadline, clock=time.time))
         history = self.model_.fit(
             inputs[train], y[train], batch_size=batch, epochs=epochs, verbose=0, shuffle=True, callbacks=callbacks,
             validation_data=(inputs[valid], y[valid]) if cut else None,

@@ -1,0 +1,52 @@
+"""A search stage ends once its best score stops rising beyond noise (tuners/convergence.py), and
+the budget bounds the whole run, refits included."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tuners.convergence import Convergence
+
+
+def test_a_stage_converges_after_patience_trials_without_a_rise_beyond_one_standard_error():
+    watch = Convergence(patience=3)
+    assert not watch.update(0.80, 0.02)  # the first best
+    assert not watch.update(0.81, 0.02) and watch.since == 1  # within the best's standard error: no reset
+    assert not watch.update(0.85, 0.02) and watch.since == 0  # beyond it: a new best, the count starts again
+    assert not watch.update(None, None) and watch.since == 0  # a trial without a score does not count
+    assert not watch.update(0.70, 0.02) and not watch.update(0.86, 0.01)
+    assert watch.update(0.84, 0.02) and watch.converged and watch.best == 0.86
+    record = watch.record("random")
+    assert record["stage"] == "random" and record["after_trials"] == 6 and "3 trials" in record["reason"]
+    never = Convergence(patience=0)
+    assert not any(never.update(0.5, 0.0) for _ in range(100))
+
+
+def test_a_converged_search_finishes_before_its_budget_and_says_so(examples_dir, run_cli, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("recommend", examples_dir / "iris.csv", "--family", "naive_bayes", "--budget", "120s",
+                     "--patience", "5", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    stopped = payload["tuning"]["stopped_early"]
+    assert stopped and {s["stage"] for s in stopped} <= {"random", "fine"} and all(s["patience"] == 5 for s in stopped)
+    assert payload["wall_s"] < 60  # half the budget: the search ended on convergence, not on time
+    assert "stopped early" in payload["best"]["chosen_because"]
+    assert "stopped early" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("family, data, budget", [("linear", "wine.csv", 15), ("rnn", "sequences_long.csv", 20)])
+def test_the_budget_bounds_the_whole_run_refits_included(family, data, budget, examples_dir, run_cli, tmp_path):
+    """One cheap family and one neural one (whose refit on every training series used to run past
+    the budget by more than the budget itself)."""
+    started = time.monotonic()
+    result = run_cli("recommend", examples_dir / data, "--family", family, "--budget", f"{budget}s",
+                     "--out", tmp_path / "run", "--json")
+    wall = time.monotonic() - started
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["budget_s"] == budget and payload["tuning"]["budget_s"] < budget
+    assert wall <= budget * 1.1 + 30, f"{family}: {wall:.1f} s for a {budget} s budget"

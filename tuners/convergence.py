@@ -1,0 +1,47 @@
+"""When a search stage has converged: its best validation score has not risen by more than that
+score's standard error over the folds in the last `patience` trials that finished every fold. Both
+backends then stop the stage (Ray Tune through a Stopper, KerasTuner before its next trial), the
+budget left goes to the next stage or ends the run, and `tuning.stopped_early` says so.
+`--budget` stays the upper bound; `--patience 0` never stops early. The default patience is
+measured in bench/results/convergence.md (bench/convergence.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+PATIENCE = 40  # finished trials without a rise beyond one standard error (bench/results/convergence.md)
+
+
+@dataclasses.dataclass
+class Convergence:
+    """The state of one stage's watch over its finished trials (one per stage, never shared)."""
+
+    patience: int = PATIENCE  # 0: never converged
+    best: float | None = None
+    best_sem: float = 0.0
+    since: int = 0  # finished trials since the best last rose beyond its standard error
+    seen: int = 0
+
+    def update(self, score: float | None, sem: float | None) -> bool:
+        """Take one trial that finished every fold; True once the stage has converged."""
+        if score is None or not math.isfinite(score):
+            return self.converged
+        self.seen += 1
+        if self.best is None or score > self.best + self.best_sem:
+            self.best, self.best_sem, self.since = score, float(sem or 0.0), 0
+        else:
+            self.since += 1
+            self.best = max(self.best, score)
+        return self.converged
+
+    @property
+    def converged(self) -> bool:
+        return self.patience > 0 and self.since >= self.patience
+
+    def record(self, stage: str) -> dict[str, Any]:
+        """For tuning.stopped_early: which stage stopped, after how many trials, and why."""
+        return {"stage": stage, "after_trials": self.seen, "patience": self.patience, "best": self.best,
+                "reason": (f"the best validation score ({self.best:.4f}) did not rise by more than one standard error "
+                           f"({self.best_sem:.4f}) over the last {self.patience} trials that finished every fold")}
