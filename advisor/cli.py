@@ -103,7 +103,7 @@ class Budget(click.ParamType):
               help="After scoring, refit the chosen configuration on every row (training and test) and export that.")
 @click.option("--patience", type=click.IntRange(min=0), metavar="N",
               help="End a search stage once N trials in a row that finished every fold brought no rise of the best "
-                   "validation score beyond its standard error (default: 40, measured; 0: use the whole budget).")
+                   "validation score beyond its standard error (default: 20, measured; 0: use the whole budget).")
 @click.option("--race/--no-race", default=True, show_default=True,
               help="When the rules' top two families are close, race them on a random subset first; the better "
                    "one is tuned with the rest of the budget. --no-race: the rules' pick, always.")
