@@ -11,7 +11,8 @@ from advisor.pipeline import RecommendOptions, recommend
 
 def test_a_tuned_run_sends_typed_events_in_order(examples_dir, tmp_path):
     seen: list = []
-    result = recommend(RecommendOptions(data=examples_dir / "iris.csv", out=tmp_path / "run", trials=4, budget_s=300),
+    result = recommend(RecommendOptions(data=examples_dir / "iris.csv", out=tmp_path / "run", trials=4, budget_s=300,
+                                       race=False),  # the search's stream; the race's stages come first when it runs
                        on_event=seen.append)
     kinds = [type(e).__name__ for e in seen]
     assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
