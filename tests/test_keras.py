@@ -105,8 +105,8 @@ def test_hyperband_is_keras_only_and_keras_runs_in_this_process(examples_dir, ru
 
 
 def test_other_families_stay_with_ray_tune_under_keras(examples_dir, run_cli, tmp_path):
-    result = run_cli("recommend", examples_dir / "iris.csv", "--tuner", "keras", "--trials", "3", "--out", tmp_path / "run",
-                     "--json")
+    result = run_cli("recommend", examples_dir / "iris.csv", "--tuner", "keras", "--trials", "3", "--no-race",
+                     "--out", tmp_path / "run", "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["family"] == "linear" and payload["tuning"]["backend"] == "ray"

@@ -35,7 +35,9 @@ def test_budget_durations():
 
 def test_tuned_run_reports_trials_and_its_model_reproduces_the_test_score(examples_dir, run_cli, tmp_path):
     out = tmp_path / "wine-run"
-    result = run_cli("recommend", examples_dir / "wine.csv", "--trials", "6", "--budget", "300s", "--out", out, "--json")
+    # --no-race: the rules' pick (linear) is tuned; the race has its own tests (test_family_race.py)
+    result = run_cli("recommend", examples_dir / "wine.csv", "--trials", "6", "--budget", "300s", "--no-race",
+                     "--out", out, "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["tuned"] is True and payload["family"] == "linear"
