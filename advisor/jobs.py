@@ -31,7 +31,7 @@ from advisor.pipeline import SEARCHES, RecommendOptions
 from advisor.types import Family
 
 FIELDS = {"data", "name", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
-          "seed", "population"}
+          "seed", "population", "race", "patience"}
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -112,6 +112,8 @@ def _job(fields: dict[str, Any], index: int, path: Path, out: Path, address: str
             cpus_per_trial=_number(fields.get("cpus_per_trial", 1.0), "cpus_per_trial", positive=True),
             gpus_per_trial=_number(fields.get("gpus_per_trial", 0.0), "gpus_per_trial", positive=False),
             population=None if fields.get("population") is None else _integer(fields["population"], "population", 1),
+            race=_flag(fields.get("race", True), "race"),
+            patience=None if fields.get("patience") is None else _integer(fields["patience"], "patience", 0),
             address=address,
             command=f"advisor batch {path} (job {name})",
         )
@@ -123,6 +125,12 @@ def _job(fields: dict[str, Any], index: int, path: Path, out: Path, address: str
 def _integer(value: Any, field: str, least: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ValueError(f"'{field}' must be an integer of at least {least}, not {value!r}")
+    return value
+
+
+def _flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"'{field}' must be true or false, not {value!r}")
     return value
 
 

@@ -132,6 +132,8 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
         "!!python/object/apply:os.system ['echo hacked']": "not valid YAML",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    search: hyperband": "'search' must be one of random, bayes",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    tuner: optuna": "'tuner' must be one of ray, keras",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    race: maybe": "'race' must be true or false",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    patience: -1": "'patience' must be an integer of at least 0",
     }
     for text, message in bad.items():
         path = tmp_path / "jobs.yaml"
@@ -139,10 +141,12 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
         with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
             read_jobs(path, tmp_path / "out", None)
     (tmp_path / "jobs.yaml").write_text(f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budget: 2m\n"
-                                        "    tuner: keras\n    search: hyperband\n", encoding="utf-8")
+                                        "    tuner: keras\n    search: hyperband\n    race: false\n    patience: 0\n",
+                                        encoding="utf-8")
     [job] = read_jobs(tmp_path / "jobs.yaml", tmp_path / "out", "auto")
     assert job.name == "wine" and job.options.budget_s == 120 and job.options.address == "auto"
     assert job.options.tuner == "keras" and job.options.search == "hyperband"
+    assert job.options.race is False and job.options.patience == 0
 
 
 @pytest.mark.slow
@@ -160,7 +164,10 @@ def test_a_batch_runs_on_both_nodes_and_writes_an_index(cluster, tmp_path, examp
     failed = batch["jobs"][3]
     assert failed["name"] == "header_only" and "no data rows" in failed["error"]
     results = _results(out, ["wine", "iris", "diabetes"])
-    assert results["iris"]["family"] == "boosting" and results["wine"]["family"] == "linear"
+    assert results["iris"]["family"] == "boosting" and results["iris"]["chosen_by"] == "override"
+    wine = results["wine"]  # the rules' pick, or, where they were unsure, the winner of a race they ran on the cluster
+    assert wine["family"] == (wine["race"]["winner"] if wine["chosen_by"] == "race" else "linear")
+    assert "race" not in wine or "linear" in wine["race"]["families"]
     assert all(t["status"] != "failed" for r in results.values() for t in r["trials"])
     nodes = {t["node_id"] for r in results.values() for t in r["trials"]}
     assert len(nodes) == 2 and None not in nodes, "trials ran on the head and on the worker"

@@ -89,7 +89,10 @@ def test_a_cnn_member_ends_as_it_would_alone():
     x, y = (digits.images[:600, None] / 16.0).astype(np.float32), digits.target[:600]
     architecture = dict(blocks=2, filters=8, kernel=3, units=32, activation="relu", batch_norm=True, augment="shift",
                         batch_size=32, optimizer="sgd", lr_decay="none")
-    _assert_members_end_as_alone([dict(architecture, **m) for m in DEEP_MEMBERS], x, y, 10, "cnn", max_epochs=6)
+    # Four epochs: a batched convolution sums in another order than a single one (a 1e-7 difference), and
+    # SGD at learning rate 0.05 with momentum 0.9 grows it past 1e-5 by the fifth epoch (3% by the sixth
+    # in one CI run), so later epochs would test float chaos, not the population's bookkeeping.
+    _assert_members_end_as_alone([dict(architecture, **m) for m in DEEP_MEMBERS], x, y, 10, "cnn", max_epochs=4)
 
 
 @pytest.mark.parametrize("cell, layers, bidirectional, optimizer", [("lstm", 2, True, "adam"), ("gru", 1, False, "sgd")])
