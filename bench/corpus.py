@@ -156,11 +156,15 @@ ENTRIES = (
 
 
 def write_corpus(folder: Path, names: list[str] | None = None) -> list[tuple[Entry, Path]]:
+    return write_entries(ENTRIES, folder, names)
+
+
+def write_entries(entries, folder: Path, names: list[str] | None = None) -> list[tuple[Entry, Path]]:
     """Write each set (or those named) to `folder`, reusing files already there; skip, saying why,
     any whose package is not installed."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for entry in ENTRIES:
+    for entry in entries:
         if names and entry.name not in names:
             continue
         existing = sorted(folder.glob(f"{entry.name}.csv"))

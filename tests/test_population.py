@@ -235,3 +235,19 @@ def test_cnn_and_rnn_populations_are_scored_member_by_member_as_alone(family, da
         assert alone[-1]["score"] == pytest.approx(member["score"], abs=1e-9)
         np.testing.assert_allclose(np.array(alone[-1]["curve"], dtype=float), np.array(member["curve"], dtype=float),
                                    rtol=1e-3, atol=2e-6)  # sampled configs can be near diverging: rounding grows
+
+
+
+def test_a_weighted_loss_is_class_weighted_cross_entropy():
+    """class_weight "balanced" (searched where balanced accuracy is the metric): every member's loss is
+    torch's cross_entropy with each class weighted by its inverse frequency, and row chunks (the
+    validation's) add up to that one mean."""
+    from tuners.families.losses import balanced_weights, member_loss_sums, member_losses
+
+    generator = torch.Generator().manual_seed(0)
+    outputs, target = torch.randn(3, 50, 4, generator=generator), torch.randint(0, 4, (50,), generator=generator)
+    weights = balanced_weights(target, 4)
+    expected = torch.stack([torch.nn.functional.cross_entropy(o, target, weight=weights) for o in outputs])
+    torch.testing.assert_close(member_losses(outputs, target, 4, weights), expected)
+    halves = [member_loss_sums(outputs[:, s], target[s], 4, weights) for s in (slice(0, 20), slice(20, 50))]
+    torch.testing.assert_close((halves[0][0] + halves[1][0]) / (halves[0][1] + halves[1][1]), expected)

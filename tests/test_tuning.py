@@ -297,7 +297,7 @@ def test_on_two_columns_every_tree_sees_both_and_the_tuned_model_is_at_least_the
 
 def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbalanced_real_table(tmp_path, examples_dir):
     """Scikit-learn's digits as "is it a nine?" (10% positives): balanced accuracy is the metric, the
-    linear, boosting and naive Bayes spaces search class weighting (the defaults without, the start
+    linear, boosting, naive Bayes and MLP spaces search class weighting (the defaults without, the start
     with), and logistic regression with balanced class weights beats it without in validation."""
     from sklearn.datasets import load_digits
 
@@ -309,7 +309,7 @@ def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbal
     dataset = load(tmp_path / "nines.csv")
     problem = prepare(dataset.frame, profile(dataset), seed=0)
     assert problem.metric == "balanced_accuracy"
-    for family in (Family.LINEAR, Family.BOOSTING, Family.NAIVE_BAYES):
+    for family in (Family.LINEAR, Family.BOOSTING, Family.NAIVE_BAYES, Family.MLP):
         definition = FAMILIES[family]
         assert definition.space(problem).params["class_weight"].domain.options == ("none", "balanced")
         assert definition.defaults(problem)["class_weight"] == "none"

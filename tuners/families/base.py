@@ -77,6 +77,11 @@ def weighting_start(problem: Problem, value: str) -> dict[str, str]:
     return {CLASS_WEIGHTING: value} if class_weighting(problem) else {}
 
 
+def net_defaults(space, problem: Problem) -> dict[str, Any]:
+    """A net's untuned configuration: the seeds' start with the loss unweighted (the libraries' default)."""
+    return {**space.start, **weighting_start(problem, "none")}
+
+
 def balanced(config: dict[str, Any]) -> bool:
     return config.get(CLASS_WEIGHTING) == "balanced"
 

