@@ -102,15 +102,15 @@ class Budget(click.ParamType):
 @click.option("--refit-all", is_flag=True,
               help="After scoring, refit the chosen configuration on every row (training and test) and export that.")
 @click.option("--patience", type=click.IntRange(min=0), metavar="N",
-              help="End a search stage once N trials in a row that finished every fold brought no rise of the best "
-                   "validation score beyond its standard error (default: 20, measured; 0: use the whole budget).")
+              help="End the search once N configurations in a row that finished every fold brought no rise of the "
+                   "best validation score beyond its standard error (default: 20, measured; 0: use the whole budget).")
 @click.option("--race/--no-race", default=True, show_default=True,
               help="When the rules' top two families are close, race them on a random subset first; the better "
                    "one is tuned with the rest of the budget. --no-race: the rules' pick, always.")
 @click.option("--population", type=click.IntRange(min=1), metavar="N",
-              help="Ray Tune, mlp/cnn/rnn: configurations trained together in one trial, differing in learning "
-                   "rate, momentum, dropout, L1 and L2 (default with --gpus-per-trial: 64, rnn 8; without: mlp 8, "
-                   "cnn and rnn 1; 1 turns it off).")
+              help="Ray Tune: configurations trained together in one trial; the nets' differ in learning "
+                   "rate, momentum, dropout, L1 and L2 (default: linear and naive_bayes 8; with --gpus-per-trial: "
+                   "64, rnn 8; without: mlp 8, cnn and rnn 1; 1 turns it off).")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
               seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
               gpus_per_trial: float, address: str | None, test_file: Path | None, refit_all: bool, race: bool,

@@ -11,11 +11,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from advisor.features import FeatureSpec, feature_frame, preprocessor
 from advisor.loading import Dataset
@@ -72,10 +73,17 @@ def _models(modality: Modality, spec: FeatureSpec | None, classification: bool, 
         linear, nonlinear = Ridge(alpha=1.0), HistGradientBoostingRegressor(random_state=seed)
     if spec is None:  # pixels or resampled series: already numeric, scale for the linear model only
         return make_pipeline(StandardScaler(), linear), make_pipeline(nonlinear)
+    # The one-hot and TF-IDF columns come out sparse when they are most of the table (ames: 73
+    # columns, mostly categorical); the histogram booster takes dense arrays only.
+    dense = [] if classification else [FunctionTransformer(_dense, accept_sparse=True)]
     return (
         make_pipeline(preprocessor(spec, text_features=PROBE_TEXT_FEATURES), linear),
-        make_pipeline(preprocessor(spec, scale=False, text_features=PROBE_TEXT_FEATURES), nonlinear),
+        make_pipeline(preprocessor(spec, scale=False, text_features=PROBE_TEXT_FEATURES), *dense, nonlinear),
     )
+
+
+def _dense(x):
+    return x.toarray() if sparse.issparse(x) else x
 
 
 def _folds(labels: np.ndarray, classification: bool, seed: int) -> KFold | StratifiedKFold:

@@ -113,7 +113,7 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
     timings["profile_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    decision = decide(profile, RULES, override=options.family)
+    decision = decide(profile, RULES, override=options.family, budget_s=options.budget_s if options.tune else None)
     timings["rules_s"] = time.perf_counter() - clock
 
     outcome = race = None

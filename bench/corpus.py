@@ -38,6 +38,7 @@ class Entry:
     write: Callable[[Path], Path]
     source: str
     known_family: str | None = None  # synthetic sets: the family they were built for
+    target: str | None = None  # the column to pass as --target (None: the set's column is named conventionally)
 
 
 def _csv(frame: pd.DataFrame, folder: Path, name: str) -> Path:

@@ -44,9 +44,9 @@ from tuners.data import prepare  # noqa: E402
 METRICS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score, "r2": r2_score}
 
 
-def advisor_split(path: Path, seed: int):
+def advisor_split(path: Path, seed: int, target: str | None = None):
     """(x_train, y_train, x_test, y_test, task) on the advisor's own split, raw columns."""
-    dataset = load(path, None)
+    dataset = load(path, target)
     profile = profile_dataset(dataset, seed=seed)
     clean, _ = drop_missing_targets(dataset)
     test = prepare(clean.frame, profile, seed).test_rows

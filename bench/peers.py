@@ -61,9 +61,11 @@ def run_autogluon(split, metric: str, budget_s: float, folder: Path) -> dict:
             "learner": predictor.model_best}
 
 
-def run_the_advisor(path: Path, budget: str, seed: int, folder: Path) -> dict:
+def run_the_advisor(path: Path, budget: str, seed: int, folder: Path, target: str | None) -> dict:
+    named = ("--target", target) if target else ()
     try:
-        result, wall = run_advisor("recommend", str(path), "--budget", budget, "--seed", str(seed), "--out", str(folder))
+        result, wall = run_advisor("recommend", str(path), *named, "--budget", budget, "--seed", str(seed),
+                                   "--out", str(folder))
     except SystemExit as failed:  # bench.common.timed: the command failed; its last line says why
         raise RuntimeError(str(failed).strip().splitlines()[-1]) from None
     best = result.get("best") or {}
@@ -83,8 +85,8 @@ def _guarded(run, *args) -> dict:
 
 def measure(entry, path: Path, budget: str, seed: int, scratch: Path) -> dict:
     budget_s = parse_duration(budget)
-    advisor = _guarded(run_the_advisor, path, budget, seed, scratch / f"{entry.name}-advisor")
-    split = advisor_split(path, seed)
+    advisor = _guarded(run_the_advisor, path, budget, seed, scratch / f"{entry.name}-advisor", entry.target)
+    split = advisor_split(path, seed, entry.target)
     metric = advisor.get("metric") or ("r2" if split[4] == "regression" else "accuracy")
     runs = {"advisor": advisor,
             "autogluon": _guarded(run_autogluon, split, metric, budget_s, scratch / f"{entry.name}-autogluon"),

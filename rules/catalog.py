@@ -14,7 +14,7 @@ from __future__ import annotations
 from advisor.thresholds import CALIBRATION, LOTS_OF_DATA_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS, calibrated
 from advisor.types import Family, Modality, Task
 from rules.engine import check_rules
-from rules.model import Condition, Op, Rule, all_of, boost, exclude
+from rules.model import Condition, Op, Rule, When, all_of, any_of, boost, exclude
 
 TREE = "seed 002_dec45b93dff8989c.txt (model-selection decision tree)"
 TRAINING = "seed 001_f5acf137fc652578.txt (model hyperparameters)"
@@ -43,6 +43,9 @@ def seed_overruled(threshold: str) -> str:
 # measurement in bench/results/conv1d_sequences.md (conv1d at least the RNN's test accuracy on 3 of 4 sets at 60 s: GunPoint 0.975 vs 0.500, JapaneseVowels 0.984 vs 0.969, synthetic chirps 1.000 vs 1.000; ItalyPowerDemand 0.982 vs 0.986, one test series).
 CONV1D_POINTS = 65
 
+MLP_BUDGET_EVIDENCE = ("measurement: bench/results/mlp_budget.md (large_nonlinear, 120,000 rows, 2 cores: the MLP "
+                       "R^2 0.554 at 30 s, 0.861 at 60 s, 0.885 at 120 s; boosting 0.979 at 30 s)")
+
 LABELLED = Condition("labelled", Op.IS, True)
 CLASSIFICATION = Condition("task", Op.IN, (Task.BINARY, Task.MULTICLASS))
 SUPERVISED = (Family.LINEAR, Family.NAIVE_BAYES, Family.BOOSTING, Family.MLP, Family.CNN, Family.CONV1D, Family.RNN)
@@ -55,6 +58,12 @@ def modality_is(modality: Modality) -> Condition:
 
 def modality_is_not(modality: Modality) -> Condition:
     return Condition("modality", Op.NE, modality)
+
+
+def lots_of_nonlinear_table(*more: When) -> When:
+    """A labelled, non-linear table with at least LOTS_OF_DATA_SAMPLES rows, and `more`."""
+    return all_of(LABELLED, modality_is(Modality.TABULAR), Condition("samples", Op.GE, LOTS_OF_DATA_SAMPLES),
+                  Condition("linear", Op.IS, False), *more)
 
 
 RULES = check_rules(
@@ -207,12 +216,9 @@ RULES = check_rules(
         ),
         Rule(
             id="lots-of-data-mlp",
-            when=all_of(
-                LABELLED,
-                modality_is(Modality.TABULAR),
-                Condition("samples", Op.GE, LOTS_OF_DATA_SAMPLES),
-                Condition("linear", Op.IS, False),
-            ),
+            # No budget (a decision without tuning) or one long enough.
+            when=lots_of_nonlinear_table(any_of(Condition("budget_short_for_mlp", Op.IS, None),
+                                                Condition("budget_short_for_mlp", Op.IS, False))),
             effects=(boost(Family.MLP, 45),),
             reason=(
                 "{samples:,} rows (at least {LOTS_OF_DATA_SAMPLES:,}) and non-linear: lots of data in a complex "
@@ -221,6 +227,17 @@ RULES = check_rules(
             ),
             source=f"{TREE}: 'Lots of data, complex situation? Deep learning ... Other? MLP'; "
                    f"{evidence('LOTS_OF_DATA_SAMPLES')}",
+        ),
+        Rule(
+            id="lots-of-data-short-budget-boosting",
+            when=lots_of_nonlinear_table(Condition("budget_short_for_mlp", Op.IS, True)),
+            effects=(boost(Family.BOOSTING, 30),),
+            reason=(
+                "{samples:,} rows and non-linear is deep learning's ground, but a {budget_s:,.0f} s budget is under the "
+                "{mlp_budget_s:,.0f} s an MLP needs on this many rows on a CPU: boosting trains well in that time. Give "
+                "a larger --budget (or --family mlp with GPUs) for the MLP."
+            ),
+            source=f"{TREE}: 'Lots of data, complex situation? Deep learning'; {MLP_BUDGET_EVIDENCE}",
         ),
     ]
 )

@@ -68,8 +68,11 @@ def check_rules(rules: Iterable[Rule]) -> tuple[Rule, ...]:
     return rules
 
 
-def decide(profile: Profile, rules: tuple[Rule, ...], override: Family | None = None) -> Decision:
-    known = facts(profile)
+def decide(profile: Profile, rules: tuple[Rule, ...], override: Family | None = None,
+           budget_s: float | None = None) -> Decision:
+    """Score every family by the rules that fire on the profile's facts (and the run's budget,
+    where it tunes) and rank them; `override` is the user's --family."""
+    known = facts(profile, budget_s)
     scores = {family: 0.0 for family in Family}
     reasons: dict[Family, list[str]] = {family: [] for family in Family}
     excluded: dict[Family, list[str]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.thresholds import MLP_SECONDS_PER_1K_SAMPLES
 from advisor.types import Profile
 
 # Every fact, with what it means; rules are checked against these names when they load.
@@ -25,11 +26,16 @@ FACTS: dict[str, str] = {
     "median_length": "median steps per series",
     "sequence_layout": "wide (one row per series, flat models can read it) or long (one row per step)",
     "probe_best": "the better of the probe's two cross-validated scores",
+    "budget_s": "the run's --budget in seconds (None when the run does not tune)",
+    "mlp_budget_s": "seconds an MLP needs on this many samples to train (MLP_SECONDS_PER_1K_SAMPLES)",
+    "budget_short_for_mlp": "whether the budget is under mlp_budget_s (None when the run does not tune)",
 }
 
 
-def facts(profile: Profile) -> dict[str, Any]:
+def facts(profile: Profile, budget_s: float | None = None) -> dict[str, Any]:
+    """The profile's facts, and the run's budget where it tunes (`budget_s`; None: a decision only)."""
     sequence = profile.sequence
+    mlp_budget_s = MLP_SECONDS_PER_1K_SAMPLES * profile.samples / 1000
     image = "x".join(str(d) for d in profile.image_shape) if profile.image_shape else None
     return {
         "labelled": profile.target is not None,
@@ -49,6 +55,9 @@ def facts(profile: Profile) -> dict[str, Any]:
         "median_length": sequence.median_length if sequence else None,
         "sequence_layout": sequence.layout if sequence else None,
         "probe_best": _best(profile.linearity.linear_score, profile.linearity.nonlinear_score),
+        "budget_s": budget_s,
+        "mlp_budget_s": mlp_budget_s,
+        "budget_short_for_mlp": None if budget_s is None else budget_s < mlp_budget_s,
     }
 
 

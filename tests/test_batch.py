@@ -150,6 +150,24 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
 
 
 @pytest.mark.slow
+def test_recommend_joins_a_token_protected_cluster_without_ray_auth_mode_set(cluster, tmp_path, examples_dir):
+    """`ray start` turns token authentication on and keeps the token in ~/.ray/auth_token: a user
+    who runs `advisor recommend --address` without RAY_AUTH_MODE gets a tuned run on the cluster
+    (the advisor finds the token where Ray does), not "internal failure: ConnectionError"."""
+    address, _ = cluster
+    assert (Path.home() / ".ray" / "auth_token").is_file()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    done = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(examples_dir / "wine.csv"), "--address",
+                           address, "--trials", "4", "--budget", "120s", "--no-race", "--out", str(tmp_path / "run"),
+                           "--json"], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["tuned"] and result["best"]["test_score"] is not None
+    resources = result["tuning"]["resources"]
+    assert resources["address"] == address and resources["nodes"] == 2
+
+
+@pytest.mark.slow
 def test_a_batch_runs_on_both_nodes_and_writes_an_index(cluster, tmp_path, examples_dir):
     address, _ = cluster
     out = tmp_path / "batch"

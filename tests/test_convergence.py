@@ -25,6 +25,22 @@ def test_a_stage_converges_after_patience_trials_without_a_rise_beyond_one_stand
     assert not any(never.update(0.5, 0.0) for _ in range(100))
 
 
+def test_a_finished_trial_counts_once_and_a_population_counts_member_by_member():
+    """Ray hands a finished function trial's last result to the stopper a second time (marked
+    done): counted twice, --patience 20 would stop after 10 trials."""
+    from tuners.ray_control import ConvergedStopper
+
+    stopper = ConvergedStopper(Convergence(patience=3))
+    finished = {"done_all_folds": True, "score": 0.9, "score_sem": 0.01}
+    stopper("a", {"done_all_folds": False, "score": 0.5})  # a fold in: not a finished configuration
+    stopper("a", finished)
+    stopper("a", dict(finished, done=True))
+    assert stopper.convergence.seen == 1 and not stopper.stop_all()
+    stopper("b", {"done_all_folds": True, "score": 0.9,
+                  "members": [{"score": s, "score_sem": 0.01} for s in (0.85, 0.9, None, 0.89)]})
+    assert stopper.convergence.seen == 4 and stopper.stop_all()  # three members without a rise; one had no score
+
+
 def test_a_converged_search_finishes_before_its_budget_and_says_so(examples_dir, run_cli, tmp_path):
     out = tmp_path / "run"
     result = run_cli("recommend", examples_dir / "iris.csv", "--family", "naive_bayes", "--budget", "120s",
@@ -36,6 +52,12 @@ def test_a_converged_search_finishes_before_its_budget_and_says_so(examples_dir,
     assert payload["wall_s"] < 60  # half the budget: the search ended on convergence, not on time
     assert "stopped early" in payload["best"]["chosen_because"]
     assert "stopped early" in (out / "report.html").read_text(encoding="utf-8")
+    # One watch over the whole search: once it converged, no later stage ran.
+    last = stopped[-1]
+    assert payload["tuning"]["stages"][-1] == last["stage"] and stopped == [last]
+    assert {t["stage"] for t in payload["trials"]} <= set(payload["tuning"]["stages"])
+    if last["stage"] == "random":
+        assert last["skipped"] == ["fine"] and "fine not run" in last["reason"]
 
 
 @pytest.mark.parametrize("family, data, budget", [("linear", "wine.csv", 15), ("rnn", "sequences_long.csv", 20)])

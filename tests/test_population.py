@@ -251,3 +251,59 @@ def test_a_weighted_loss_is_class_weighted_cross_entropy():
     torch.testing.assert_close(member_losses(outputs, target, 4, weights), expected)
     halves = [member_loss_sums(outputs[:, s], target[s], 4, weights) for s in (slice(0, 20), slice(20, 50))]
     torch.testing.assert_close((halves[0][0] + halves[1][0]) / (halves[0][1] + halves[1][1]), expected)
+
+
+# Naive Bayes's variance smoothing rarely moves a prediction on standardised columns: its members
+# differ in configuration, not always in score.
+@pytest.mark.parametrize("family, data, scores_differ", [("linear", "breast_cancer.csv", True),
+                                                         ("naive_bayes", "wine.csv", False),
+                                                         ("linear", "diabetes.csv", True)])
+def test_a_cheap_family_member_scores_in_a_population_as_it_would_alone(family, data, scores_differ, examples_dir):
+    """The scikit-learn families' populations (base.fit_each_member): members fitted one after
+    another on one shared preprocessing score, fold by fold, what each configuration scores in a
+    trial of its own; a member that fails drops out alone."""
+    from advisor.loading import load
+    from advisor.profiling import profile
+    from advisor.types import Family
+    from tuners import population_space
+    from tuners.data import prepare
+    from tuners.evaluation import evaluate_with
+    from tuners.families import FAMILIES
+    from tuners.plan import distinct
+
+    dataset = load(examples_dir / data)
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    definition = FAMILIES[Family(family)]
+    space = definition.space(problem)
+    expanded = population_space.expand(space, definition.population_keys, definition.population_slots[0], seed=1)
+    anchors = distinct([definition.defaults(problem), space.start])  # as the plan passes them (one where they agree)
+    config = population_space.anchor_points(expanded, anchors)[0]
+    reports: list[dict] = []
+    evaluate_with(definition, config, reports.append, problem)
+    members = reports[-1]["members"]
+    assert reports[-1]["done_all_folds"] and len(members) == definition.population_slots[0] > 1
+    for member, alone_config in zip(members, population_space.members(config)):
+        alone: list[dict] = []
+        evaluate_with(definition, alone_config, alone.append, problem)
+        assert member["error"] is None and member["folds_done"] == len(problem.splits)
+        assert member["score"] == pytest.approx(alone[-1]["score"], rel=1e-9, abs=1e-12)
+    configs = population_space.members(config)
+    assert len({tuple(sorted(c.items())) for c in configs}) == len(configs)  # the members really differ
+    assert len({round(m["score"], 9) for m in members}) > 1 or not scores_differ
+    # The anchors share the trial: the library's defaults in slot 0, the seeds' start (where it differs) in slot 1.
+    assert configs[:len(anchors)] == anchors
+
+
+def test_anchors_that_differ_in_a_shared_parameter_take_a_population_point_each():
+    """An MLP's architecture is shared by a population's members: anchors of two widths cannot share a trial."""
+    from tuners import population_space
+    from tuners.families.training import POPULATION_KEYS
+    from tuners.space import Choice, LogUniform, Param, Space
+
+    space = Space({"units": Param(Choice((4, 64)), ""), "learning_rate": Param(LogUniform(1e-4, 1.0), "")},
+                  start={"units": 64, "learning_rate": 0.01})
+    expanded = population_space.expand(space, POPULATION_KEYS, 4, seed=0)
+    narrow, wide, wide_slow = {"units": 4, "learning_rate": 0.1}, dict(space.start), {"units": 64, "learning_rate": 1e-3}
+    points = population_space.anchor_points(expanded, [narrow, wide, wide_slow])
+    assert [population_space.members(p)[0] for p in points] == [narrow, wide]
+    assert population_space.members(points[1])[1] == wide_slow  # same width: the second slot of wide's point

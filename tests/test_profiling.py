@@ -159,3 +159,19 @@ def test_probe_is_bounded_on_many_rows(examples_dir):
     # 120,000 rows of a regression table: the probe samples 10,000 (2,000 for classification).
     linearity = profile(load(examples_dir / "large_nonlinear.csv")).linearity
     assert linearity.sample_rows == PROBE_MAX_ROWS_REGRESSION == 10_000 and linearity.linear is False
+
+
+def test_probe_measures_a_regression_table_of_mostly_categorical_columns(tmp_path):
+    """One-hot columns that are most of the table come out of the preprocessing sparse (ames: 73
+    columns, mostly categorical, failed the probe with "Sparse data was passed"); the histogram
+    booster the probe uses for regression takes dense arrays, and gets them."""
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True, as_frame=True)
+    # diabetes with its ten measurements recorded as bands: ten categorical columns of 20 levels each
+    frame = x.apply(lambda column: pd.qcut(column, 20, duplicates="drop").astype(str).str.replace(",", ";"))
+    frame["target"] = y
+    found = profile_frame(tmp_path, frame)
+    assert found.task == Task.REGRESSION and found.kind_counts.get("categorical") == 10
+    linearity = found.linearity
+    assert linearity.metric == "r2" and linearity.linear_score > 0 and linearity.nonlinear_score > 0  # both beat the mean

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from advisor.thresholds import LOTS_OF_DATA_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS
+from advisor.thresholds import LOTS_OF_DATA_SAMPLES, MLP_SECONDS_PER_1K_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS
 from advisor.types import Family, Linearity, Modality, Profile, SequenceShape, Task
 from rules import RULES, decide
 from rules.engine import check_rules
@@ -38,6 +38,14 @@ BRANCHES = {
     "linear regression": (dict(task=Task.REGRESSION, classes=0, linearity=LINEAR), Family.LINEAR),
     "little non-linear table": (dict(), Family.BOOSTING),
     "lots of non-linear table": (dict(rows=LOTS_OF_DATA_SAMPLES, samples=LOTS_OF_DATA_SAMPLES), Family.MLP),
+    # The same table tuned with a budget an MLP cannot train in on a CPU (bench/results/mlp_budget.md), and one it can.
+    "lots of non-linear table, short budget": (
+        dict(rows=LOTS_OF_DATA_SAMPLES, samples=LOTS_OF_DATA_SAMPLES, budget_s=30.0), Family.BOOSTING,
+    ),
+    "lots of non-linear table, long budget": (
+        dict(rows=LOTS_OF_DATA_SAMPLES, samples=LOTS_OF_DATA_SAMPLES,
+             budget_s=MLP_SECONDS_PER_1K_SAMPLES * LOTS_OF_DATA_SAMPLES / 1000), Family.MLP,
+    ),
     "lots of linear table": (dict(rows=LOTS_OF_DATA_SAMPLES * 3, samples=LOTS_OF_DATA_SAMPLES * 3, linearity=LINEAR), Family.LINEAR),
     "small text": (dict(modality=Modality.TEXT, task=Task.MULTICLASS, classes=3, linearity=LINEAR), Family.NAIVE_BAYES),
     "large text": (
@@ -60,17 +68,24 @@ BRANCHES = {
 }
 
 
+def _decided(changes: dict):
+    """decide() on a profile with `changes`; a "budget_s" among them is the run's budget, not the profile's."""
+    changes = dict(changes)
+    budget_s = changes.pop("budget_s", None)
+    return decide(make_profile(**changes), RULES, budget_s=budget_s)
+
+
 @pytest.mark.parametrize("branch", sorted(BRANCHES))
 def test_each_branch_of_the_tree(branch):
     changes, family = BRANCHES[branch]
-    decision = decide(make_profile(**changes), RULES)
+    decision = _decided(changes)
     assert decision.family == family, [(r.family, r.score) for r in decision.ranking]
     assert decision.chosen_by == "rules"
     assert decision.ranking[0].reasons, "the winner must be explained"
 
 
 def test_every_rule_fires_in_some_branch():
-    fired = {t.rule for changes, _ in BRANCHES.values() for t in decide(make_profile(**changes), RULES).trace if t.fired}
+    fired = {t.rule for changes, _ in BRANCHES.values() for t in _decided(changes).trace if t.fired}
     assert fired == {rule.id for rule in RULES}
 
 

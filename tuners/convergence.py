@@ -1,9 +1,11 @@
-"""When a search stage has converged: its best validation score has not risen by more than that
-score's standard error over the folds in the last `patience` trials that finished every fold. Both
+"""When a search has converged: its best validation score has not risen by more than that score's
+standard error over the folds in the last `patience` trials that finished every fold. Both
 backends then stop the stage (Ray Tune through a Stopper, KerasTuner before its next trial), the
-budget left goes to the next stage or ends the run, and `tuning.stopped_early` says so.
+search ends there with the budget left unspent, and `tuning.stopped_early` says so.
 `--budget` stays the upper bound; `--patience 0` never stops early. The default patience is
-measured in bench/results/convergence.md (bench/convergence.py)."""
+measured in bench/results/convergence.md (bench/convergence.py), which replays a whole search's
+trials in the order they finished: so one watch runs over every stage of a search, and once it
+has converged the later stages (Ray Tune's fine stage) are not run."""
 
 from __future__ import annotations
 
@@ -44,8 +46,18 @@ class Convergence:
     def converged(self) -> bool:
         return self.patience > 0 and self.since >= self.patience
 
-    def record(self, stage: str) -> dict[str, Any]:
-        """For tuning.stopped_early: which stage stopped, after how many trials, and why."""
+    def feed(self, records) -> None:
+        """Take a finished stage's trials (TrialRecord) in the order they finished: a resumed run's watch."""
+        done = [r for r in records if r.status == "completed"]
+        for record in sorted(done, key=lambda r: r.finished_at or 0):
+            self.update(record.score, record.score_sem)
+
+    def record(self, stage: str, skipped: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+        """For tuning.stopped_early: which stage stopped, after how many trials, why, and the later
+        stages that were not run because of it."""
+        later = f"; the search ended there ({', '.join(skipped)} not run)" if skipped else ""
         return {"stage": stage, "after_trials": self.seen, "patience": self.patience, "best": self.best,
+                "skipped": list(skipped),
                 "reason": (f"the best validation score ({self.best:.4f}) did not rise by more than one standard error "
-                           f"({self.best_sem:.4f}) over the last {self.patience} trials that finished every fold")}
+                           f"({self.best_sem:.4f}) over the last {self.patience} trials that finished every fold"
+                           + later)}

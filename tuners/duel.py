@@ -17,6 +17,7 @@ import numpy as np
 
 from tuners.data import Problem, subset
 from tuners.presearch import PreSearch
+from tuners.records import beats_beyond_noise, best_finished
 from tuners.space import Choice, Param, Space
 
 SUBSET_SHARE = 0.5  # of the training series
@@ -47,10 +48,7 @@ def plan(problem: Problem, space: Space, seed: int, pairs: int = PAIRS) -> DuelP
 
 def decide(trials: list[dict[str, Any]], subset_rows: int, seed: int) -> dict[str, Any]:
     """The duel's record for result.json: both cells' best scores, the winner and why."""
-    best: dict[str, dict[str, Any] | None] = {}
-    for cell in (CHEAP, DEAR):
-        done = [t for t in trials if t["config"].get("cell") == cell and t["status"] == "completed" and t["score"] is not None]
-        best[cell] = max(done, key=lambda t: t["score"]) if done else None
+    best = {cell: best_finished(trials, lambda t, cell=cell: t["config"].get("cell") == cell) for cell in (CHEAP, DEAR)}
     scores = {cell: (None if best[cell] is None else round(best[cell]["score"], 6)) for cell in (DEAR, CHEAP)}
     cheap, dear = best[CHEAP], best[DEAR]
     if cheap is None and dear is None:
@@ -60,9 +58,8 @@ def decide(trials: list[dict[str, Any]], subset_rows: int, seed: int) -> dict[st
     elif cheap is None:
         winner, reason = DEAR, "no GRU trial finished; LSTM did"
     else:
-        margin = dear["score"] - cheap["score"]
-        sem = max(cheap.get("score_sem") or 0.0, dear.get("score_sem") or 0.0)
-        if margin > sem:
+        wins, margin, sem = beats_beyond_noise(dear, cheap)
+        if wins:
             winner = DEAR
             reason = (f"LSTM's best validation score {dear['score']:.4f} beats GRU's {cheap['score']:.4f} by {margin:.4f}, "
                       f"more than one standard error ({sem:.4f})")

@@ -27,6 +27,7 @@ from tuners import plan
 from tuners.backends import backend_for, load, search_for
 from tuners.data import inputs_of, prepare, subset
 from tuners.families import FAMILIES, family_def
+from tuners.records import beats_beyond_noise, best_finished
 from tuners.settings import TuneSettings
 
 BUDGET_SHARE = 0.25  # of the run's budget, both families together
@@ -94,7 +95,7 @@ def _run_family(frame, profile, family: Family, settings: TuneSettings, storage:
 def decide(trials: list[dict[str, Any]], families: tuple[Family, ...], subset_rows: int, seed: int) -> dict[str, Any]:
     """The winner and why: the other family must beat the rules' pick (the first) by more than one
     standard error over the folds, else the pick keeps the run."""
-    best = {f.value: _best(trials, f.value) for f in families}
+    best = {f.value: best_finished(trials, lambda t, name=f.value: t["family"] == name) for f in families}
     scores = {name: (None if t is None else round(t["score"], 6)) for name, t in best.items()}
     pick, other = (f.value for f in families[:2])
     mine, theirs = best[pick], best[other]
@@ -104,9 +105,8 @@ def decide(trials: list[dict[str, Any]], families: tuple[Family, ...], subset_ro
     elif mine is None:
         winner, reason = other, f"no {pick} configuration finished on the subset; {other} did"
     else:
-        margin = theirs["score"] - mine["score"]
-        sem = max(mine.get("score_sem") or 0.0, theirs.get("score_sem") or 0.0)
-        if margin > sem:
+        wins, margin, sem = beats_beyond_noise(theirs, mine)
+        if wins:
             winner = other
             reason = (f"{other}'s best validation score {theirs['score']:.4f} beats the rules' pick {pick} "
                       f"({mine['score']:.4f}) by {margin:.4f}, more than one standard error ({sem:.4f})")
@@ -116,8 +116,3 @@ def decide(trials: list[dict[str, Any]], families: tuple[Family, ...], subset_ro
                       f"({mine['score']:.4f}) by more than one standard error ({sem:.4f}); the rules' pick goes on")
     return {"families": [f.value for f in families], "subset_rows": subset_rows, "seed": seed, "scores": scores,
             "winner": winner, "reason": reason, "trials": trials}
-
-
-def _best(trials: list[dict[str, Any]], family: str) -> dict[str, Any] | None:
-    done = [t for t in trials if t["family"] == family and t["status"] == "completed" and t["score"] is not None]
-    return max(done, key=lambda t: t["score"]) if done else None

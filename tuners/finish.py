@@ -179,7 +179,12 @@ def finish_cost(records: list[TrialRecord], problem: Problem, settings: TuneSett
     """Seconds to keep for the finish, from the fits the trials measured: a slow-ish one (the 75th
     percentile of the seconds per fold), scaled from a fold's training rows to all of them, times
     the refits to come (the chosen configuration, the defaults, and every row with --refit-all)."""
-    fits = sorted(r.seconds / r.folds_done for r in records if r.status == "completed" and r.seconds and r.folds_done)
+    members: dict[str, int] = {}  # a population trial's seconds were spent on all of its members
+    for r in records:
+        if r.population is not None:
+            members[r.population] = members.get(r.population, 0) + 1
+    fits = sorted(r.seconds / r.folds_done / members.get(r.population, 1)
+                  for r in records if r.status == "completed" and r.seconds and r.folds_done)
     if not fits:
         return RESERVE_SHARE * budget_s
     per_fit = fits[int(0.75 * (len(fits) - 1))]

@@ -52,6 +52,27 @@ def with_first(expanded: Space, config: dict[str, Any]) -> dict[str, Any]:
     return point
 
 
+def anchor_points(expanded: Space, configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Population points that hold `configs` (the anchors) in their first slots: configurations
+    that agree on the shared parameters share a point, slot by slot, so two anchors of a family
+    whose every parameter is a member parameter cost one trial, not two (and count as two of
+    --trials' configurations); one that differs in a shared parameter (an MLP's width) takes a point
+    of its own, built by with_first."""
+    size = 1 + max((int(k.rsplit(SLOT, 1)[1]) for k in expanded.params if SLOT in k), default=0)
+    points: list[tuple[dict[str, Any], int]] = []
+    for config in configs:
+        shared = {k: config.get(k) for k in expanded.params if SLOT not in k}
+        index = next((i for i, (point, used) in enumerate(points)
+                      if used < size and all(point[k] == v for k, v in shared.items())), None)
+        if index is None:
+            points.append((with_first(expanded, config), 1))
+            continue
+        point, used = points[index]
+        point.update({f"{k}{SLOT}{used}": config[k] for k in config if f"{k}{SLOT}{used}" in point})
+        points[index] = (point, used + 1)
+    return [point for point, _ in points]
+
+
 def members(config: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The member configurations of a population config (slot order); None for a plain config."""
     slotted = [k for k in config if SLOT in k]

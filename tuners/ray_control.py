@@ -29,14 +29,18 @@ class ProtectedASHA(ASHAScheduler):
 
 
 class ConvergedStopper(Stopper):
-    """Ends the whole stage once `convergence` says so, fed by every trial that finished every fold."""
+    """Ends the whole stage once `convergence` says so, fed by every trial that finished every fold,
+    once each: Ray hands a finished function trial's last result over a second time (marked done)."""
 
     def __init__(self, convergence: Convergence):
         self.convergence = convergence
+        self.counted: set[str] = set()
 
     def __call__(self, trial_id: str, result: dict) -> bool:
-        if result.get("done_all_folds"):
-            self.convergence.update(result.get("score"), result.get("score_sem"))
+        if result.get("done_all_folds") and trial_id not in self.counted:
+            self.counted.add(trial_id)  # a population's members count one by one, as the search's configurations
+            for member in result.get("members") or [result]:
+                self.convergence.update(member.get("score"), member.get("score_sem"))
         return False
 
     def stop_all(self) -> bool:

@@ -58,21 +58,27 @@ class RayBackend:
         definition = family_def(family, self.name)
         stages = ["bayes"] if settings.search == "bayes" else ["random", "fine"]
         found: list[TrialRecord] = []
-        stopped: list[dict] = []
         ends = time.monotonic() + budget_s
+        # One watch over the whole search, as bench/convergence.py measured it (every finished trial in
+        # order, across stages): once it has converged no later stage runs.
+        watch, ran, stopped = Convergence(settings.patience), [], []
         for index, stage in enumerate(stages):
             saved = plan.stage_records(storage, stage)
             if saved is None:  # what the finish will need is kept back, as the trials so far measure it
                 left = ends - time.monotonic() - finish_cost(found, problem, settings, budget_s)
                 request = _request(stage, space, found, () if index else anchors, definition, settings, index,
                                    len(stages), left * (COARSE_SHARE if stage == "random" else 1.0), problem)
-                watch = Convergence(settings.patience)
                 saved = plan.save_stage(storage, stage, self._run(request, problem, family, settings, storage, stream,
                                                                   watch))
-                stopped += [watch.record(stage)] if watch.converged else []
+                stopped += [watch.record(stage, stages[index + 1:])] if watch.converged else []
+            else:  # a resumed run: the watch takes the finished stage's trials as they came
+                watch.feed(saved)
             found += saved
+            ran.append(stage)
+            if watch.converged:
+                break
         scheduler = ray_backend.scheduler_description(definition.iterative, len(problem.splits))
-        return Found(found, stages, scheduler, stopped)
+        return Found(found, ran, scheduler, stopped)
 
     def library(self, definition) -> str:
         return f"{definition.library} {version(definition.library)}, Ray {version('ray')}"
@@ -100,8 +106,7 @@ def _request(stage: str, space: Space, records: list[TrialRecord], anchors, defi
     stage_space = _fine_space(space, records) if stage == "fine" else space
     stage_space, num_samples = _populations(stage_space, definition, settings,
                                             _stage_trials(settings.trials, stage, stages), index)
-    points = [population_space.with_first(stage_space, a) if stage_space is not space and stage != "fine" else a
-              for a in anchors]
+    points = population_space.anchor_points(stage_space, list(anchors)) if stage_space is not space else list(anchors)
     return ray_backend.StageRequest(
         name=stage, space=stage_space, points=tuple(points), num_samples=max(num_samples, len(points)),
         budget_s=max(1.0, budget_s), search="bayes" if stage == "bayes" else "random",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,3 +30,18 @@ def error_text(error: BaseException) -> str:
     cause = getattr(error, "cause", None) or error
     lines = [line for line in f"{type(cause).__name__}: {cause}".splitlines() if line.strip()]
     return lines[-1][:500] if lines else type(cause).__name__
+
+
+def best_finished(trials: list[dict[str, Any]], chosen: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+    """The highest-scoring of the `chosen` trials (result.json's dicts) that finished every fold."""
+    done = [t for t in trials if chosen(t) and t["status"] == "completed" and t["score"] is not None]
+    return max(done, key=lambda t: t["score"]) if done else None
+
+
+def beats_beyond_noise(challenger: dict[str, Any], incumbent: dict[str, Any]) -> tuple[bool, float, float]:
+    """(whether `challenger` beats `incumbent` by more than one standard error, the margin, that
+    standard error: the larger of the two's over the folds). The one-standard-error rule the family
+    race and the rnn family's duel decide by (Hastie, Tibshirani and Friedman, ESL 7.10)."""
+    margin = challenger["score"] - incumbent["score"]
+    sem = max(incumbent.get("score_sem") or 0.0, challenger.get("score_sem") or 0.0)
+    return margin > sem, margin, sem

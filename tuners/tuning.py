@@ -90,7 +90,7 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
         budget_s=settings.budget_s, wall_s=round(time.monotonic() - started, 2),
         resources={**backend.resources(settings, found.cluster), "cluster_cpus": found.cluster.get("CPU", 0.0),
                    "cluster_gpus": found.cluster.get("GPU", 0.0), "nodes": found.cluster.get("nodes", 1.0),
-                   **_populations(found.records)},
+                   **_populations(found.records), "population_note": definition.population_note},
         model={"path": str(run_dir / "model"), "format": family_def(family, backend_name).model_format},
         test_rows=[int(i) for i in problem.test_rows], duel=found.pre_search, test_details=finished["details"],
         library=backend.library(definition), stopped_early=found.stopped_early,
@@ -116,5 +116,5 @@ def _populations(records) -> dict[str, int]:
 
 def _converged_words(stopped: list[dict[str, Any]]) -> str:
     """What chosen_because adds when a stage ended early on convergence."""
-    return "".join(f"; the {record['stage']} stage stopped early after {record['after_trials']} finished trials: "
+    return "".join(f"; the search stopped early in its {record['stage']} stage after {record['after_trials']} finished trials: "
                    f"{record['reason']}" for record in stopped)

@@ -39,9 +39,16 @@ class FamilyDef:
     fit_members: Callable[[list[Pipeline], Any, Any], list[str | None]] | None = None
     # Members per Ray trial by default (the user's --population overrides), without and with a GPU.
     population_slots: tuple[int, int] = (1, 1)
+    # For the report: what a population's members share and how they train (tuning.resources.population_note).
+    population_note: str = ""
     inputs: str = "table"  # what it trains on: table (feature columns), image or sequence (arrays); tuners.data.INPUTS
     pre_search: PreSearch | None = None
     library: str = "scikit-learn"  # the package that trains it (its version goes in the report)
+
+
+TORCH_NOTE = ("the members of a trial share the architecture, batch size and optimiser and differ in learning rate, "
+              "momentum, dropout, L1 and L2; they train at once, vectorised with torch.func, each with its own "
+              "optimiser state and early stopping, and each is listed below as a trial")
 
 
 def fit_torch_members(models: list[Pipeline], x, y) -> list[str | None]:
@@ -50,6 +57,33 @@ def fit_torch_members(models: list[Pipeline], x, y) -> list[str | None]:
     from tuners.families.torch_net import fit_pipelines
 
     return fit_pipelines(models, x, y)
+
+
+def fit_each_member(models: list[Pipeline], x, y) -> list[str | None]:
+    """FamilyDef.fit_members of the scikit-learn families, whose preprocessing does not depend on
+    the configuration: it is fitted once (the first member's) and each member's model is fitted on
+    its output in turn; a member that fails drops out alone."""
+    features = models[0][:-1].fit(x, y)
+    transformed = features.transform(x)
+    errors: list[str | None] = []
+    for model in models:
+        try:
+            model[-1].fit(transformed, y)
+            errors.append(None)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+            errors.append(f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}")
+    return errors
+
+
+# Configurations per Ray trial for the families that fit in milliseconds to a second: Ray's own
+# cost, 0.08 s a trial with reused actors and more with the run's data and loggers
+# (bench/results/ray_trial_overhead.md), was most of a linear search's time; a trial of 8 spends
+# it once for all 8. With these, the linear sets of bench/results/peers_30s.md ran 12-17 s whole
+# runs at a 30 s budget, where they took 15-18 s with one configuration a trial.
+CHEAP_SLOTS = (8, 8)
+CHEAP_NOTE = ("the members of a trial share one fitted preprocessing per fold and differ in every searched "
+              "hyperparameter; they are fitted one after another in the same Ray trial, and each is listed below as a "
+              "trial")
 
 
 def array_pipeline(model) -> Pipeline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from advisor.types import Family
 from tuners.families.base import (CLASS_WEIGHTING, POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline,
-                                  fit_torch_members, net_defaults)
+                                  TORCH_NOTE, fit_torch_members, net_defaults)
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, PowersOfTwo, Space
 
@@ -42,7 +42,8 @@ def defaults(problem):
 # Populations vectorise the CNN with vmap (grouped convolutions): on this CPU that is slower than
 # one member after another (bench/results/population_deep_cpu.md), so populations are for GPUs.
 CNN = FamilyDef(Family.CNN, space, build, defaults, iterative=True, model_format="torch",
-                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_slots=(1, 64),
+                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_note=TORCH_NOTE,
+                population_slots=(1, 64),
                 inputs="image", library="torch")
 
 

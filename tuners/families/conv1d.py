@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from advisor.types import Family
 from tuners.families.base import (CLASS_WEIGHTING, POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline,
-                                  fit_torch_members, net_defaults)
+                                  TORCH_NOTE, fit_torch_members, net_defaults)
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, PowersOfTwo, Space
 
@@ -47,5 +47,6 @@ def defaults(problem):
 
 # Members run one after another inside a trial (functional_nets.MemberLoop), sharing its data.
 CONV1D = FamilyDef(Family.CONV1D, space, build, defaults, iterative=True, model_format="torch",
-                   population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_slots=(1, 8),
+                   population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_note=TORCH_NOTE,
+                   population_slots=(1, 8),
                    inputs="sequence", library="torch")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 
 from advisor.types import Family
-from tuners.families.base import SEED_000, SEED_003, FamilyDef, balanced, class_weighting, pipeline, weighting_start
+from tuners.families.base import (CHEAP_NOTE, CHEAP_SLOTS, CLASS_WEIGHTING, SEED_000, SEED_003, FamilyDef, balanced,
+                                   class_weighting, fit_each_member, pipeline, weighting_start)
 from tuners.space import Choice, LogUniform, Param, Space
 
 L1_RATIO = {"l2": 0.0, "l1": 1.0, "elasticnet": 0.5}
@@ -46,4 +47,6 @@ def build(config, problem):
     return pipeline(problem, model)
 
 
-LINEAR = FamilyDef(Family.LINEAR, space, build, defaults, iterative=False, model_format="skops")
+LINEAR = FamilyDef(Family.LINEAR, space, build, defaults, iterative=False, model_format="skops",
+                   population_keys=("strength", "penalty", CLASS_WEIGHTING), fit_members=fit_each_member,
+                   population_slots=CHEAP_SLOTS, population_note=CHEAP_NOTE)

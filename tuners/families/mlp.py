@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from advisor.types import Family
 from tuners.families.base import (SEED_000, SEED_001, SEED_002, SEED_003, POPULATION_KEYS, FamilyDef, class_weighting,
-                                  fit_torch_members, input_width, net_defaults, pipeline, weighting_start)
+                                  TORCH_NOTE, fit_torch_members, input_width, net_defaults, pipeline, weighting_start)
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, Param, PowersOfTwo, Space, Uniform
 
 def _largest_batch(rows: int) -> int:
@@ -57,7 +57,7 @@ def defaults(problem):
 
 
 MLP = FamilyDef(Family.MLP, space, build, defaults, iterative=True, model_format="torch",
-                population_keys=POPULATION_KEYS, fit_members=fit_torch_members,
+                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_note=TORCH_NOTE,
                 # On a GPU a trial trains them in chunks its memory holds (population.chunk_size);
                 # on a CPU 8 members share each batch's Python and framework overhead, 3.3x the
                 # configurations per minute of one per trial (bench/results/population_cpu.md).

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sklearn.naive_bayes import GaussianNB, MultinomialNB
 
 from advisor.types import Family
-from tuners.families.base import SEED_003, FamilyDef, balanced, class_weighting, pipeline, weighting_start
+from tuners.families.base import (CHEAP_NOTE, CHEAP_SLOTS, CLASS_WEIGHTING, SEED_003, FamilyDef, balanced,
+                                   class_weighting, fit_each_member, pipeline, weighting_start)
 from tuners.space import LogUniform, Param, Space
 
 
@@ -50,4 +51,6 @@ def defaults(problem):
     return {**found, **weighting_start(problem, "none")}
 
 
-NAIVE_BAYES = FamilyDef(Family.NAIVE_BAYES, space, build, defaults, iterative=False, model_format="skops")
+NAIVE_BAYES = FamilyDef(Family.NAIVE_BAYES, space, build, defaults, iterative=False, model_format="skops",
+                        population_keys=("alpha", "var_smoothing", CLASS_WEIGHTING), fit_members=fit_each_member,
+                        population_slots=CHEAP_SLOTS, population_note=CHEAP_NOTE)

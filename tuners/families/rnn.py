@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from advisor.types import Family
 from tuners.families.base import (CLASS_WEIGHTING, POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline,
-                                  fit_torch_members, net_defaults)
+                                  TORCH_NOTE, fit_torch_members, net_defaults)
 from tuners.duel import DUEL
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, Space, Uniform
@@ -45,5 +45,6 @@ def defaults(problem):
 # Recurrent members train one after another inside the trial (functional_nets.MemberLoop: the
 # LSTM/GRU kernels do not vectorise), sharing its data on the device: a few per GPU trial, none on a CPU.
 RNN = FamilyDef(Family.RNN, space, build, defaults, iterative=True, model_format="torch",
-                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_slots=(1, 8),
+                population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_note=TORCH_NOTE,
+                population_slots=(1, 8),
                 inputs="sequence", pre_search=DUEL, library="torch")
