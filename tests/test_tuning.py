@@ -20,7 +20,7 @@ from advisor.profiling import profile
 from advisor.types import Family
 from tuners import ray_backend
 from tuners.records import TrialRecord
-from tuners.data import prepare
+from tuners.data import metric_reason, prepare
 from tuners.families.base import DivergedError
 from tuners.families.mlp import space as mlp_space
 from tuners.evaluation import evaluate
@@ -56,6 +56,9 @@ def test_tuned_run_reports_trials_and_its_model_reproduces_the_test_score(exampl
     assert payload["tuning"]["validation"] == "5-fold cross-validation"
     assert "log-uniform" in payload["tuning"]["space"]["strength"]["domain"]
     assert missing_keys(payload, "wine") == [] and payload["schema_version"] >= 2
+    # The metric and why, in result.json and in the report.
+    assert "near even" in payload["tuning"]["metric_reason"]
+    assert "accuracy, each prediction the most probable class" in (out / "report.html").read_text(encoding="utf-8")
 
     predicted = run_cli("predict", out, out / "test_split.csv", "--out", tmp_path / "predictions.csv")
     assert predicted.exit_code == 0, predicted.stderr
@@ -309,6 +312,8 @@ def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbal
     dataset = load(tmp_path / "nines.csv")
     problem = prepare(dataset.frame, profile(dataset), seed=0)
     assert problem.metric == "balanced_accuracy"
+    reason = metric_reason(profile(dataset))  # what the report says of the metric: why, and no silent threshold
+    assert "10% of rows" in reason and "class weights" in reason and "no threshold is tuned" in reason
     for family in (Family.LINEAR, Family.BOOSTING, Family.NAIVE_BAYES, Family.MLP):
         definition = FAMILIES[family]
         assert definition.space(problem).params["class_weight"].domain.options == ("none", "balanced")

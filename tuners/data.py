@@ -188,6 +188,27 @@ def encode_labels(target: pd.Series | None, task: Task) -> tuple[np.ndarray | No
     return codes.astype(np.int64), tuple(str(c) for c in classes)
 
 
+def metric_reason(profile: Profile) -> str:
+    """Why the run is scored by its metric, and what that means for the models (result.json's
+    tuning.metric_reason, shown in the report)."""
+    metric = _metric(profile)
+    if metric == "silhouette":
+        return "no target: clusterings are compared by silhouette on held-out rows"
+    if metric == "r2":
+        return "a numeric target: R², the share of its variance the model explains (1 is perfect, 0 is the mean)"
+    even = 1.0 / max(profile.classes, 2)
+    if metric == "accuracy" and profile.minority_fraction is None:
+        return "accuracy, each prediction the most probable class"
+    if metric == "accuracy":
+        return (f"the classes are near even (the smallest is {profile.minority_fraction:.0%} of rows, an even share "
+                f"{even:.0%}): accuracy, each prediction the most probable class")
+    return (f"the smallest class is {profile.minority_fraction:.0%} of rows, under half of an even share ({even:.0%}), "
+            "so plain accuracy would reward always predicting the majority: balanced accuracy, the mean recall "
+            "over the classes. Whether to weight the classes by inverse frequency is searched (class weights, naive "
+            "Bayes priors, boosting's sample weights, the nets' weighted loss); predictions stay the most probable "
+            "class (a 0.5 threshold for two classes): the weighting moves the decision boundary, no threshold is tuned")
+
+
 def _metric(profile: Profile) -> str:
     if profile.task == Task.CLUSTERING:
         return "silhouette"

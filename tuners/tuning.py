@@ -13,7 +13,7 @@ from advisor.events import OnEvent
 from advisor.types import Family, Profile
 from tuners import plan
 from tuners.backends import backend_for, load, search_for
-from tuners.data import check_inputs, prepare
+from tuners.data import check_inputs, metric_reason, prepare
 from tuners.families import FAMILIES, family_def
 from tuners.finish import TuningFailed, anchor_of, refit_best
 from tuners.settings import TuneSettings
@@ -48,6 +48,7 @@ class TuneOutcome:
     defaults: dict[str, Any] | None = None  # the library's default configuration, scored first beside the start
     # Stages that ended before their budget because the search had converged (tuners/convergence.py).
     stopped_early: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    metric_reason: str = ""  # why the metric, and what it means for the models (tuners.data.metric_reason)
 
 
 def cluster_session(address: str | None):
@@ -93,7 +94,7 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
                    **_populations(found.records), "population_note": definition.population_note},
         model={"path": str(run_dir / "model"), "format": family_def(family, backend_name).model_format},
         test_rows=[int(i) for i in problem.test_rows], duel=found.pre_search, test_details=finished["details"],
-        library=backend.library(definition), stopped_early=found.stopped_early,
+        library=backend.library(definition), stopped_early=found.stopped_early, metric_reason=metric_reason(profile),
     )
 
 
