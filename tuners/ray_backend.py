@@ -16,7 +16,6 @@ from typing import Any, Callable
 
 import ray
 from ray import tune
-from ray.tune import Callback
 from ray.tune.logger import JsonLoggerCallback
 from ray.tune.schedulers import FIFOScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
@@ -24,7 +23,7 @@ from ray.tune.search.basic_variant import BasicVariantGenerator
 from advisor.errors import InputError
 from tuners import population_space
 from tuners.convergence import Convergence
-from tuners.ray_control import ConvergedStopper, ProtectedASHA
+from tuners.ray_control import ConvergedStopper, ProgressCallback, ProtectedASHA
 from tuners.records import TrialRecord, error_text
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
 
@@ -188,7 +187,7 @@ def run_stage(
     data = {**data, "deadline": time.time() + request.budget_s - min(DEADLINE_MARGIN_S, 0.1 * request.budget_s)}
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
-    callbacks = [_ProgressCallback(request.name, stream), JsonLoggerCallback()]
+    callbacks = [ProgressCallback(request.name, stream), JsonLoggerCallback()]
     # Ray Tune queues up to 200 trials of a random search ahead of time (to scale a cluster up fast),
     # each with its own folder, all written into the experiment state every second: on 2 cores that
     # was 5 s before the first trial ran and a slower loop after. No trial waits for more than the
@@ -305,48 +304,6 @@ def _record(result, stage: str) -> TrialRecord | None:
         curve=metrics.get("curve"),
         curve_best=metrics.get("curve_best"),
     )
-
-
-class _ProgressCallback(Callback):
-    """Forwards trial events to the run's TrialStream (advisor/events.py; no Ray types leak out).
-
-    Ray stores callbacks with the experiment; the stream itself is not stored, so a resumed run
-    gets its own."""
-
-    def __init__(self, stage: str, stream):
-        self.stage = stage
-        self.stream = stream
-
-    def __getstate__(self) -> dict:
-        return {"stage": self.stage, "stream": None}
-
-    def on_trial_result(self, iteration, trials, trial, result, **info):
-        if self.stream is not None:
-            self.stream.reported(self.stage, result.get("score"))
-
-    def on_trial_complete(self, iteration, trials, trial, **info):
-        self._finished(trials, trial, failed=False)
-
-    def on_trial_error(self, iteration, trials, trial, **info):
-        self._finished(trials, trial, failed=True)
-
-    def _finished(self, trials, trial, failed: bool) -> None:
-        if self.stream is not None:
-            last = trial.last_result or {}
-            status = "failed" if failed else ("completed" if last.get("done_all_folds") else "stopped")
-            self.stream.finished(self.stage, str(trial.trial_id), status, last.get("score"), _counts(trials))
-
-
-def _counts(trials) -> dict[str, int]:
-    counts = {"running": 0, "done": 0, "failed": 0}
-    for trial in trials:
-        if trial.status == "RUNNING":
-            counts["running"] += 1
-        elif trial.status == "TERMINATED":
-            counts["done"] += 1
-        elif trial.status == "ERROR":
-            counts["failed"] += 1
-    return counts
 
 
 def evaluate_in_trial(evaluate: Callable[..., None], threads: int) -> Callable:
