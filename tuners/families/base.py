@@ -63,8 +63,7 @@ def fit_each_member(models: list[Pipeline], x, y) -> list[str | None]:
     """FamilyDef.fit_members of the scikit-learn families, whose preprocessing does not depend on
     the configuration: it is fitted once (the first member's) and each member's model is fitted on
     its output in turn; a member that fails drops out alone."""
-    features = models[0][:-1].fit(x, y)
-    transformed = features.transform(x)
+    transformed = models[0][:-1].fit_transform(x, y)  # as Pipeline.fit runs a plain configuration's
     errors: list[str | None] = []
     for model in models:
         try:
@@ -78,8 +77,9 @@ def fit_each_member(models: list[Pipeline], x, y) -> list[str | None]:
 # Configurations per Ray trial for the families that fit in milliseconds to a second: Ray's own
 # cost, 0.08 s a trial with reused actors and more with the run's data and loggers
 # (bench/results/ray_trial_overhead.md), was most of a linear search's time; a trial of 8 spends
-# it once for all 8. With these, the linear sets of bench/results/peers_30s.md ran 12-17 s whole
-# runs at a 30 s budget, where they took 15-18 s with one configuration a trial.
+# it once for all 8. With these, the calibration corpus's nine linear sets in
+# bench/results/peers_30s.md ran 12-18 s whole runs at a 30 s budget, where they took 15-19 s
+# with one configuration a trial.
 CHEAP_SLOTS = (8, 8)
 CHEAP_NOTE = ("the members of a trial share one fitted preprocessing per fold and differ in every searched "
               "hyperparameter; they are fitted one after another in the same Ray trial, and each is listed below as a "
