@@ -17,7 +17,7 @@ import pandas as pd
 from advisor import __version__
 from advisor.errors import InputError
 from advisor.thresholds import RACE_MAX_POINT_GAP
-from advisor.loading import load
+from advisor.loading import load, training_arrays
 from advisor.profiling import drop_missing_targets, profile as profile_dataset
 from advisor.events import OnEvent, RunFailed, RunFinished, RunStarted
 from advisor.types import Family, to_jsonable
@@ -172,17 +172,20 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
     )
     clean, _ = drop_missing_targets(dataset)
     frame, test_rows = with_test_file(clean, profile, options.test)
+    images = training_arrays(frame, profile.format, profile.image_shape)
     race = None
     racing = tuners.runnable(contenders(decision), profile, options.budget_s) if options.race else ()
     if racing:
         progress(f"racing {' against '.join(f.value for f in racing)} on a random subset (the rules' top two are close)")
-        race = dict(tuners.race(frame, profile, racing, settings, run_dir / "tuning", on_event, test_rows=test_rows),
+        race = dict(tuners.race(frame, profile, racing, settings, run_dir / "tuning", on_event,
+                                test_rows=test_rows, images=images),
                     max_point_gap=RACE_MAX_POINT_GAP)
         decision = settle(decision, Family(race["winner"]), race["reason"])
         settings = dataclasses.replace(settings, budget_s=max(1.0, ends - time.time()))
     backend = tuners.backend_for(decision.family, options.tuner)
     progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {settings.budget_s:g} s)")
-    outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows)
+    outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows,
+                          images=images)
     frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
     return outcome, decision, race
 

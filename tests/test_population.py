@@ -109,12 +109,14 @@ def test_an_rnn_member_ends_as_it_would_alone(cell, layers, bidirectional, optim
 
 
 def _sequence_problem(path, inputs: str = "sequence"):
-    from advisor.loading import load
+    from advisor.loading import load, training_arrays
     from advisor.profiling import profile
     from tuners.data import prepare
 
     dataset = load(path)
-    return prepare(dataset.frame, profile(dataset), seed=0, inputs=inputs)
+    found = profile(dataset)
+    images = training_arrays(dataset.frame, found.format, found.image_shape)
+    return prepare(dataset.frame, found, seed=0, inputs=inputs, images=images)
 
 
 def test_a_diverging_member_fails_alone_and_the_others_are_untouched():

@@ -145,6 +145,7 @@ def test_html_in_column_names_and_values_shows_as_text_and_never_runs(tmp_path, 
     seen["page"].close()
 
 
+@pytest.mark.slow  # it reads the browser tests' runs; test_cli re-renders a fresh run in the fast suite
 def test_advisor_report_rebuilds_the_same_page_from_result_json(runs, run_cli):
     run = runs["sequence"]
     original = (run / "report.html").read_bytes()

@@ -165,6 +165,7 @@ def test_the_duel_goes_to_gru_on_a_tie_and_to_lstm_only_beyond_noise():
     assert nothing["winner"] == "gru" and nothing["scores"] == {"lstm": None, "gru": None}
 
 
+@pytest.mark.slow  # deep-net training end to end on a CPU; the fast suite has the RNN's contract and budget tests
 def test_rnn_end_to_end_with_the_duel_and_predictions(examples_dir, run_cli, tmp_path):
     out = tmp_path / "run"
     data = sequences_long_csv(tmp_path, series=80, lengths=(20, 40), name="short_chirps.csv")  # small: fast on 2 CPUs
@@ -198,6 +199,7 @@ def test_rnn_needs_sequences_and_long_sequences_need_rnn(examples_dir, run_cli, 
     assert result.exit_code == 2 and "train only the conv1d or rnn family" in result.stderr
 
 
+@pytest.mark.slow  # deep-net training end to end on a CPU; the fast suite has the family's contract tests
 @pytest.mark.parametrize("layout", ["long", "wide"])
 def test_conv1d_trains_on_long_and_wide_series_and_predicts(layout, run_cli, tmp_path):
     """The 1-D convolutional family (a module and one registry entry) on both layouts, end to end."""
@@ -206,7 +208,7 @@ def test_conv1d_trains_on_long_and_wide_series_and_predicts(layout, run_cli, tmp
     if layout == "wide":
         data = _wide(data, tmp_path / "chirps_wide.csv")
     out = tmp_path / "run"
-    result = run_cli("recommend", data, "--family", "conv1d", "--trials", "3", "--budget", "600s", "--out", out, "--json")
+    result = run_cli("recommend", data, "--family", "conv1d", "--trials", "1", "--budget", "600s", "--out", out, "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["family"] == "conv1d" and payload["profile"]["sequence"]["layout"] == layout

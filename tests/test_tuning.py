@@ -69,7 +69,7 @@ def test_tuned_run_reports_trials_and_its_model_reproduces_the_test_score(exampl
 
 def test_predict_checks_the_columns(examples_dir, run_cli, tmp_path):
     out = tmp_path / "run"
-    assert run_cli("recommend", examples_dir / "diabetes.csv", "--trials", "2", "--out", out).exit_code == 0
+    assert run_cli("recommend", examples_dir / "diabetes.csv", "--trials", "2", "--no-race", "--out", out).exit_code == 0
     frame = pd.read_csv(out / "test_split.csv").drop(columns=["bmi", "s1"])
     frame.to_csv(tmp_path / "missing.csv", index=False)
     result = run_cli("predict", out, tmp_path / "missing.csv")
@@ -83,7 +83,7 @@ def test_failed_and_diverged_trials_do_not_stop_the_run(examples_dir, tmp_path):
     dataset = load(examples_dir / "diabetes.csv")
     problem = prepare(dataset.frame, profile(dataset), seed=0)
     space = mlp_space(problem)
-    good = dict(space.start, batch_size=16)
+    good = dict(space.start, batch_size=128)  # large batches: few steps an epoch, a quick good trial
     diverging = dict(space.start, learning_rate=1.0, momentum=0.999, layers=3, units=256, batch_size=8)
     raising = dict(space.start, activation="no-such-activation")
     request = ray_backend.StageRequest(
@@ -242,7 +242,7 @@ def test_asking_for_gpus_on_a_cluster_without_any_fails_fast(examples_dir, run_c
 
 
 def test_bayesian_search_through_optuna(examples_dir, run_cli, tmp_path):
-    result = run_cli("recommend", examples_dir / "iris.csv", "--search", "bayes", "--trials", "4", "--out", tmp_path / "run",
+    result = run_cli("recommend", examples_dir / "iris.csv", "--search", "bayes", "--trials", "4", "--no-race", "--out", tmp_path / "run",
                      "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
@@ -337,7 +337,7 @@ def test_own_test_file_is_scored_and_refit_all_exports_a_model_of_every_row(exam
     wine.drop(wine.index[::4]).to_csv(tmp_path / "train.csv", index=False)
     out = tmp_path / "run"
     result = run_cli("recommend", tmp_path / "train.csv", "--test", tmp_path / "held.csv", "--trials", "3",
-                     "--budget", "300s", "--out", out, "--json")
+                     "--budget", "300s", "--no-race", "--out", out, "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["test_set"] == {"source": "file", "path": str(tmp_path / "held.csv"), "samples": 45}
@@ -349,7 +349,7 @@ def test_own_test_file_is_scored_and_refit_all_exports_a_model_of_every_row(exam
     assert (guesses == truth).mean() == pytest.approx(payload["best"]["test_score"])
 
     again = run_cli("recommend", tmp_path / "train.csv", "--test", tmp_path / "held.csv", "--refit-all", "--trials", "3",
-                    "--budget", "300s", "--out", tmp_path / "all", "--json")
+                    "--budget", "300s", "--no-race", "--out", tmp_path / "all", "--json")
     assert again.exit_code == 0, again.stderr
     refitted = json.loads(again.stdout)
     assert refitted["best"]["refit_all"] is True and any("--refit-all" in note for note in refitted["notes"])

@@ -48,10 +48,16 @@ class BackendEntry:
     missing: str = ""  # what to do when the module cannot import
     in_process: bool = False  # trains its trials in the job's own process (a batch gives that process a CPU)
     environment: tuple[str, ...] = ()  # variables that shape its runs, kept in the command that reproduces one
+    # "module:function" turning a family's entry into the one this backend trains (its own model
+    # library); empty: the family's own entry.
+    builds: str = ""
 
     @property
     def default_search(self) -> str:
         return self.searches[0]
+
+    def tunes(self, family: Family) -> bool:
+        return self.families is None or family in self.families
 
 
 BACKENDS: dict[str, BackendEntry] = {entry.name: entry for entry in (
@@ -59,15 +65,14 @@ BACKENDS: dict[str, BackendEntry] = {entry.name: entry for entry in (
     BackendEntry("keras", "KerasTuner", "tuners.keras_search", ("hyperband", "random", "bayes"),
                  frozenset({Family.MLP, Family.CNN, Family.RNN}),
                  missing="Install tensorflow, or set KERAS_BACKEND=torch to run Keras on PyTorch.",
-                 in_process=True, environment=("KERAS_BACKEND",)),
+                 in_process=True, environment=("KERAS_BACKEND",), builds="tuners.families.keras_net:as_keras"),
 )}
 FALLBACK = "ray"  # tunes every family
 
 
 def backend_for(family: Family, tuner: str) -> str:
     """The backend that tunes `family` when the user asks for `tuner`."""
-    families = BACKENDS[tuner].families
-    return tuner if families is None or family in families else FALLBACK
+    return tuner if BACKENDS[tuner].tunes(family) else FALLBACK
 
 
 def search_for(backend: str, asked: str) -> str:

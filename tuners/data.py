@@ -12,7 +12,6 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from advisor.errors import InputError
 from advisor.features import FeatureSpec, feature_frame
-from advisor.loading.images import read_images
 from advisor.modality import pixel_columns
 from advisor.sequences import sequence_arrays, thin
 from advisor.types import Modality, Profile, Task
@@ -22,8 +21,6 @@ TEST_FRACTION = 0.2
 CV_MAX_ROWS = 20_000
 CV_FOLDS = 5
 VALIDATION_FRACTION = 0.2
-# Images from folders are shrunk to at most this side before training on the CPU.
-IMAGE_MAX_SIDE = 64
 # Longer series are thinned (every k-th step kept) to at most this many steps: an RNN's cost grows
 # with the steps, and a CPU trains a few hundred steps per series in seconds.
 SEQUENCE_MAX_STEPS = 500
@@ -95,17 +92,18 @@ def check_inputs(family: str, wants: str, profile: Profile, takers: dict[str, li
 
 
 def prepare(frame: pd.DataFrame, profile: Profile, seed: int, inputs: str = "table",
-            test_rows: np.ndarray | None = None) -> Problem:
+            test_rows: np.ndarray | None = None, images: np.ndarray | None = None) -> Problem:
     """`inputs`: what the model trains on (FamilyDef.inputs): a table of feature columns, or image
     or sequence arrays. Samples are rows, images or series; the test split is drawn over samples,
-    unless `test_rows` (rows of `frame`: the user's own test file, appended) name it."""
+    unless `test_rows` (rows of `frame`: the user's own test file, appended) name it. `images`: an
+    image folder's images as loading decoded them (a row of `frame` each); pixel tables hold theirs."""
     image = sequence = None
     spec = FeatureSpec()
     row_sample = None  # for long-format sequences: the series each row of the frame belongs to
     if inputs == "sequence":
         x, y, classes, sequence, row_sample = sequence_inputs(frame, profile)
     elif inputs == "image":
-        x, image = image_arrays(frame, profile)
+        x, image = image_arrays(frame, profile, images)
         y, classes = encode_target(frame, profile)
     else:
         spec = FeatureSpec.from_profiles(profile.column_profiles, profile.target)
@@ -156,13 +154,13 @@ def take(x, rows: np.ndarray):
     return x.iloc[rows].reset_index(drop=True) if isinstance(x, pd.DataFrame) else x[rows]
 
 
-def image_arrays(frame: pd.DataFrame, profile: Profile) -> tuple[np.ndarray, dict]:
-    """Images as float32 (n, channels, height, width) in [0, 1], from an image folder's files or a pixel CSV."""
+def image_arrays(frame: pd.DataFrame, profile: Profile, images: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Images as float32 (n, channels, height, width) in [0, 1], from an image folder's decoded
+    images (uint8 (n, height, width, channels), from loading) or a pixel table's columns."""
     height, width, channels = profile.image_shape
-    if "path" in frame.columns and profile.format == "image_folder":
-        height, width = min(height, IMAGE_MAX_SIDE), min(width, IMAGE_MAX_SIDE)
-        pixels = read_images(frame["path"].tolist(), (height, width, channels)).astype(np.float32)
-        scale, columns = 255.0, None
+    if images is not None:
+        _, height, width, channels = images.shape
+        pixels, scale, columns = images.astype(np.float32), 255.0, None
     else:
         columns = pixel_columns(profile.column_profiles, profile.target)
         pixels = frame[columns].to_numpy(dtype=np.float32, na_value=0.0).reshape(len(frame), height, width, channels)

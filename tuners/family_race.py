@@ -52,7 +52,7 @@ def runnable(families: tuple[Family, ...], profile: Profile, budget_s: float) ->
 
 
 def race(frame: pd.DataFrame, profile: Profile, families: tuple[Family, ...], settings: TuneSettings,
-         storage: Path, on_event: OnEvent | None = None, test_rows=None) -> dict[str, Any]:
+         storage: Path, on_event: OnEvent | None = None, test_rows=None, images=None) -> dict[str, Any]:
     """Race `families` (the rules' pick first) on one random subset; return the record."""
     storage.mkdir(parents=True, exist_ok=True)
     saved = storage / SAVED
@@ -64,7 +64,7 @@ def race(frame: pd.DataFrame, profile: Profile, families: tuple[Family, ...], se
     trials: list[dict[str, Any]] = []
     rows = 0
     for family in families:
-        found, rows = _run_family(frame, profile, family, settings, storage, budget, stream, test_rows)
+        found, rows = _run_family(frame, profile, family, settings, storage, budget, stream, test_rows, images)
         trials += [dict(dataclasses.asdict(r), family=family.value) for r in found]
     record = decide(trials, families, rows, settings.seed)
     record.update(seconds=round(time.monotonic() - started, 2), budget_s=round(budget * len(families), 2))
@@ -73,12 +73,12 @@ def race(frame: pd.DataFrame, profile: Profile, families: tuple[Family, ...], se
 
 
 def _run_family(frame, profile, family: Family, settings: TuneSettings, storage: Path, budget: float, stream,
-                test_rows):
+                test_rows, images):
     """One family's anchors and sampled points on the subset, on the backend that tunes it."""
     name = backend_for(family, settings.tuner)
     settings = dataclasses.replace(settings, tuner=name, search=search_for(name, settings.search))
     definition = family_def(family, name)
-    problem = prepare(frame, profile, settings.seed, inputs=definition.inputs, test_rows=test_rows)
+    problem = prepare(frame, profile, settings.seed, inputs=definition.inputs, test_rows=test_rows, images=images)
     part = subset(problem, settings.seed, SUBSET_SHARE, SUBSET_MIN, SUBSET_MAX, FOLDS)
     space = definition.space(problem)
     rng = np.random.default_rng([settings.seed, 2])

@@ -59,15 +59,16 @@ def cluster_session(address: str | None):
 
 
 def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSettings, run_dir: Path,
-         on_event: OnEvent | None = None, test_rows=None) -> TuneOutcome:
-    """Tune `family` on `frame`; `test_rows` (positions in `frame`) are the test set, else a random 20%."""
+         on_event: OnEvent | None = None, test_rows=None, images=None) -> TuneOutcome:
+    """Tune `family` on `frame`; `test_rows` (positions in `frame`) are the test set, else a random 20%;
+    `images`: an image folder's images, decoded by loading (`loading.training_arrays`)."""
     started = time.monotonic()
     definition = FAMILIES[family]
     check_inputs(family.value, definition.inputs, profile, _takers())
     backend_name = backend_for(family, settings.tuner)
     settings = dataclasses.replace(settings, tuner=backend_name, search=search_for(backend_name, settings.search))
     backend = load(backend_name)
-    problem = prepare(frame, profile, settings.seed, inputs=definition.inputs, test_rows=test_rows)
+    problem = prepare(frame, profile, settings.seed, inputs=definition.inputs, test_rows=test_rows, images=images)
     storage = run_dir / "tuning"
     storage.mkdir(parents=True, exist_ok=True)
     found = plan.search(problem, family, settings, storage, backend, on_event)

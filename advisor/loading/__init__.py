@@ -7,11 +7,11 @@ from pathlib import Path
 from advisor.errors import InputError
 from advisor.loading.arrays import read_npz
 from advisor.loading.dataset import Dataset, ImageSample
-from advisor.loading.images import read_image_folder
+from advisor.loading.images import read_image_folder, training_images
 from advisor.loading.tables import read_table
 from advisor.loading.target import resolve_target
 
-__all__ = ["Dataset", "ImageSample", "load", "read_rows"]
+__all__ = ["Dataset", "ImageSample", "load", "read_rows", "training_arrays"]
 
 
 def read_rows(path: Path):
@@ -19,6 +19,14 @@ def read_rows(path: Path):
     if path.suffix.lower() == ".npz":
         return read_npz(path)[0]
     return read_table(path)[0]
+
+
+def training_arrays(frame, file_format: str, image_shape: tuple[int, int, int] | None):
+    """What the models train on that the table does not hold: an image folder's images, every one
+    decoded (uint8 (n, height, width, channels)); None for every other format, whose data is its columns."""
+    if file_format != "image_folder":
+        return None
+    return training_images(frame, image_shape)
 
 
 def load(path: str | Path, target: str | None = None) -> Dataset:

@@ -14,6 +14,8 @@ from advisor.errors import InputError
 from advisor.loading.dataset import ImageSample
 from advisor.thresholds import PROBE_IMAGE_SIDE, PROBE_MAX_ROWS
 
+# Images from folders are shrunk to at most this side for training on the CPU.
+TRAINING_MAX_SIDE = 64
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -76,3 +78,10 @@ def read_images(paths, shape: tuple[int, int, int]) -> np.ndarray:
         except (UnidentifiedImageError, OSError, ValueError) as error:
             raise InputError(f"{path}: cannot decode this image ({error}). Remove or replace it.") from None
     return images
+
+
+def training_images(frame: pd.DataFrame, shape: tuple[int, int, int]) -> np.ndarray:
+    """Every image an image folder's index names (its `path` column), decoded for training: uint8
+    (n, height, width, channels), each side at most TRAINING_MAX_SIDE."""
+    height, width, channels = shape
+    return read_images(frame["path"].tolist(), (min(height, TRAINING_MAX_SIDE), min(width, TRAINING_MAX_SIDE), channels))

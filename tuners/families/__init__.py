@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 
 from advisor.types import Family
+from tuners.backends import BACKENDS
 from tuners.families.base import FamilyDef
 from tuners.families.boosting import BOOSTING
 from tuners.families.cnn import CNN
@@ -16,18 +17,15 @@ from tuners.families.naive_bayes import NAIVE_BAYES
 from tuners.families.rnn import RNN
 
 FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS, CNN, CONV1D, RNN)}
-# The families built as Keras models under the KerasTuner backend (same spaces, Keras 3 networks).
-KERAS_FAMILIES = {Family.MLP: "mlp", Family.CNN: "cnn", Family.RNN: "rnn"}
-TUNERS = ("ray", "keras")
 
 
 def family_def(family: Family, tuner: str = "ray") -> FamilyDef:
-    """The family as a backend trains it: the KerasTuner backend builds the neural families in
-    Keras; everything else (and every family under Ray Tune) is the entry in FAMILIES."""
+    """The family as a backend trains it: a backend that builds its own models (KerasTuner's Keras
+    networks, `BackendEntry.builds`) adapts the entry; otherwise it is the entry in FAMILIES."""
     if family not in FAMILIES:
         raise KeyError(family)
-    if tuner == "keras" and family in KERAS_FAMILIES:
-        from tuners.families.keras_net import builder
-
-        return dataclasses.replace(FAMILIES[family], build=builder(KERAS_FAMILIES[family]), model_format="keras")
+    entry = BACKENDS[tuner]
+    if entry.builds and entry.tunes(family):
+        module, name = entry.builds.split(":")
+        return getattr(importlib.import_module(module), name)(FAMILIES[family])
     return FAMILIES[family]

@@ -44,6 +44,9 @@ class FamilyDef:
     inputs: str = "table"  # what it trains on: table (feature columns), image or sequence (arrays); tuners.data.INPUTS
     pre_search: PreSearch | None = None
     library: str = "scikit-learn"  # the package that trains it (its version goes in the report)
+    # The network it trains, by name in the architecture registries (torch: networks.ARCHITECTURES;
+    # Keras: keras_net.ARCHITECTURES); empty for the families that are not nets.
+    architecture: str = ""
 
 
 TORCH_NOTE = ("the members of a trial share the architecture, batch size and optimiser and differ in learning rate, "
@@ -109,6 +112,14 @@ def class_weighting(problem: Problem) -> dict[str, Param]:
 def weighting_start(problem: Problem, value: str) -> dict[str, str]:
     """The class-weighting value of a start or default configuration, where the space has one."""
     return {CLASS_WEIGHTING: value} if class_weighting(problem) else {}
+
+
+def borrowed(flat: Space, names: tuple[str, ...]) -> tuple[dict[str, Param], dict[str, Any]]:
+    """The parameters and start values a net's space takes from another's (the MLP's optimiser and
+    regularisation): `names`, with the class weighting where the metric searches it."""
+    wanted = (*names, CLASS_WEIGHTING)
+    return ({name: flat.params[name] for name in wanted if name in flat.params},
+            {name: flat.start[name] for name in wanted if name in flat.start})
 
 
 def net_defaults(space, problem: Problem) -> dict[str, Any]:

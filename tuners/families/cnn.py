@@ -4,18 +4,17 @@ MLP's; the architecture adds convolution blocks, filters, kernel size and light 
 from __future__ import annotations
 
 from advisor.types import Family
-from tuners.families.base import (CLASS_WEIGHTING, POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline,
+from tuners.families.base import (POPULATION_KEYS, borrowed, SEED_000, SEED_001, FamilyDef, array_pipeline,
                                   TORCH_NOTE, fit_torch_members, net_defaults)
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, PowersOfTwo, Space
 
-WEIGHTING = (CLASS_WEIGHTING,)  # the MLP space's weighted loss, where balanced accuracy is the metric
 SHARED = ("learning_rate", "momentum", "batch_size", "activation", "dropout", "l2", "optimizer", "lr_decay", "batch_norm")
 
 
 def space(problem) -> Space:
     flat = mlp_space(problem)
-    params = {name: flat.params[name] for name in SHARED + WEIGHTING if name in flat.params}
+    params, start = borrowed(flat, SHARED)
     params.update(
         blocks=Param(IntRange(1, 3), f"convolution blocks: for CNNs deeper can pay ({SEED_001})"),
         filters=Param(PowersOfTwo(8, 64), "filters in the first block, doubling per block"),
@@ -23,7 +22,6 @@ def space(problem) -> Space:
         units=Param(IntRange(16, 256, log=True), f"width of the dense head ({SEED_000}: units are a hyperparameter)"),
         augment=Param(Choice(("none", "shift")), "light augmentation: random shifts of one pixel"),
     )
-    start = {name: flat.start[name] for name in SHARED + WEIGHTING if name in flat.start}
     start.update(blocks=2, filters=32, kernel=3, units=64, augment="none", dropout=0.25, optimizer="adam",
                  learning_rate=1e-3)  # Adam at its default step is the usual first CNN try
     return Space(params, start=start)
@@ -44,6 +42,6 @@ def defaults(problem):
 CNN = FamilyDef(Family.CNN, space, build, defaults, iterative=True, model_format="torch",
                 population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_note=TORCH_NOTE,
                 population_slots=(1, 64),
-                inputs="image", library="torch")
+                inputs="image", library="torch", architecture="cnn")
 
 

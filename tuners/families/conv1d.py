@@ -6,18 +6,17 @@ bench/results/conv1d_sequences.md. Optimiser and learning-rate ranges are the ML
 from __future__ import annotations
 
 from advisor.types import Family
-from tuners.families.base import (CLASS_WEIGHTING, POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline,
+from tuners.families.base import (POPULATION_KEYS, borrowed, SEED_000, SEED_001, FamilyDef, array_pipeline,
                                   TORCH_NOTE, fit_torch_members, net_defaults)
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, PowersOfTwo, Space
 
-WEIGHTING = (CLASS_WEIGHTING,)  # the MLP space's weighted loss, where balanced accuracy is the metric
 SHARED = ("learning_rate", "momentum", "batch_size", "activation", "dropout", "l2", "optimizer", "lr_decay")
 
 
 def space(problem) -> Space:
     flat = mlp_space(problem)
-    params = {name: flat.params[name] for name in SHARED + WEIGHTING if name in flat.params}
+    params, start = borrowed(flat, SHARED)
     longest = int(problem.x_train.shape[1])
     # Odd kernels: 'same' padding with an even kernel makes torch copy the input.
     kernels = tuple(k for k in (3, 5, 7) if k <= max(3, longest))
@@ -26,7 +25,6 @@ def space(problem) -> Space:
         filters=Param(PowersOfTwo(16, 128), f"filters per block ({SEED_000}: units are a hyperparameter)"),
         kernel=Param(Choice(kernels), f"steps each filter spans, at most the longest series ({longest} steps)"),
     )
-    start = {name: flat.start[name] for name in SHARED + WEIGHTING if name in flat.start}
     # A small fully convolutional net first (2 blocks of 32 filters, 5-step kernels where the series
     # are that long), with Adam at its default step, the usual first try for deep nets.
     start.update(blocks=2, filters=32, kernel=5 if 5 in kernels else kernels[-1], dropout=0.1, optimizer="adam",
@@ -49,4 +47,4 @@ def defaults(problem):
 CONV1D = FamilyDef(Family.CONV1D, space, build, defaults, iterative=True, model_format="torch",
                    population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_note=TORCH_NOTE,
                    population_slots=(1, 8),
-                   inputs="sequence", library="torch")
+                   inputs="sequence", library="torch", architecture="conv1d")

@@ -10,10 +10,12 @@ only when a model is built or loaded, so the Ray backend never pays for it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
 import time
+from typing import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -90,7 +92,26 @@ def build_rnn(keras, input_shape, outputs: int, config: dict, regularizer, mean=
     return keras.Model(inputs, keras.layers.Dense(outputs, kernel_regularizer=regularizer)(x))
 
 
-ARCHITECTURES = {"mlp": build_mlp, "cnn": build_cnn, "rnn": build_rnn}
+@dataclasses.dataclass(frozen=True)
+class KerasArchitecture:
+    """A Keras network a family trains, and what its training needs; the Keras twin of
+    networks.Architecture (KerasTuner trains one configuration a trial, so no population fields)."""
+
+    build: Callable  # (keras, input_shape, outputs, config, regularizer, **statistics) -> keras.Model
+    table: bool = False  # trains on the family's preprocessed feature table; else on the arrays as given
+    channels_last: bool = False  # images arrive (N, C, H, W) as for torch; Keras's layers read (N, H, W, C)
+    clip_gradients: bool = False  # back-propagation through time can explode the gradient
+    series_statistics: bool = False  # per-channel mean and spread of the training series, built into the model
+    l1: bool = True  # searches an L1 penalty beside L2 (the CNN's space has none)
+
+
+# A new Keras architecture is a builder and one entry here, under the name a family's
+# `FamilyDef.architecture` gives (the KerasTuner backend's families: tuners/backends.py).
+ARCHITECTURES = {
+    "mlp": KerasArchitecture(build_mlp, table=True),
+    "cnn": KerasArchitecture(build_cnn, channels_last=True, l1=False),
+    "rnn": KerasArchitecture(build_rnn, clip_gradients=True, series_statistics=True),
+}
 
 
 def _seed_everything(keras, seed: int) -> None:
@@ -158,7 +179,7 @@ class KerasNet(BaseEstimator):
         elif c["lr_decay"] == "exponential":  # x0.95 per epoch
             rate = keras.optimizers.schedules.ExponentialDecay(rate, steps_per_epoch, 0.95, staircase=True)
         # Recurrent nets clip the gradient norm: back-propagation through time can explode it.
-        clip = {"global_clipnorm": GRADIENT_CLIP_NORM} if self.architecture == "rnn" else {}
+        clip = {"global_clipnorm": GRADIENT_CLIP_NORM} if ARCHITECTURES[self.architecture].clip_gradients else {}
         if c["optimizer"] == "sgd":
             return keras.optimizers.SGD(rate, momentum=c["momentum"], **clip)
         if c["optimizer"] == "adam":  # betas and epsilon at their defaults (seed 003)
@@ -167,7 +188,7 @@ class KerasNet(BaseEstimator):
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:
         x = _dense(x)
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if self.architecture == "cnn" else x
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if ARCHITECTURES[self.architecture].channels_last else x
 
     def fit(self, x, y):
         import keras
@@ -187,8 +208,9 @@ class KerasNet(BaseEstimator):
         self.input_shape_ = tuple(int(d) for d in x.shape[1:])
         keras.backend.clear_session()  # one model at a time: no graph growth across trials
         reg = keras.regularizers.L1L2(l1=float(self.config.get("l1", 0.0)), l2=float(self.config["l2"]))
-        extra = dict(zip(("mean", "std"), _series_statistics(x[train]))) if self.architecture == "rnn" else {}
-        self.model_ = ARCHITECTURES[self.architecture](keras, self.input_shape_, self.classes or 1, self.config, reg, **extra)
+        architecture = ARCHITECTURES[self.architecture]
+        extra = dict(zip(("mean", "std"), _series_statistics(x[train]))) if architecture.series_statistics else {}
+        self.model_ = architecture.build(keras, self.input_shape_, self.classes or 1, self.config, reg, **extra)
         epochs = int(min(self.max_epochs, self.config.get("_epochs") or self.max_epochs))
         batch = int(min(self.config["batch_size"], max(1, len(train))))
         steps = max(1, math.ceil(len(train) / batch))
@@ -236,9 +258,16 @@ def builder(architecture: str):
     """A family's `build(config, problem)` for the Keras network of this architecture."""
     from tuners.families.base import array_pipeline, pipeline
 
+    entry = ARCHITECTURES[architecture]
+
     def build(config: dict, problem):
-        net = KerasNet(dict(config, l1=0.0) if architecture == "cnn" else dict(config), classes=len(problem.classes),
+        net = KerasNet(dict(config) if entry.l1 else dict(config, l1=0.0), classes=len(problem.classes),
                        seed=problem.seed, architecture=architecture)
-        return pipeline(problem, net) if architecture == "mlp" else array_pipeline(net)
+        return pipeline(problem, net) if entry.table else array_pipeline(net)
 
     return build
+
+
+def as_keras(definition):
+    """The family as the KerasTuner backend trains it: the same space and defaults, a Keras network."""
+    return dataclasses.replace(definition, build=builder(definition.architecture), model_format="keras")

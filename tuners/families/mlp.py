@@ -61,4 +61,4 @@ MLP = FamilyDef(Family.MLP, space, build, defaults, iterative=True, model_format
                 # On a GPU a trial trains them in chunks its memory holds (population.chunk_size);
                 # on a CPU 8 members share each batch's Python and framework overhead, 3.3x the
                 # configurations per minute of one per trial (bench/results/population_cpu.md).
-                population_slots=(8, 64), library="torch")
+                population_slots=(8, 64), library="torch", architecture="mlp")

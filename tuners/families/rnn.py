@@ -5,20 +5,19 @@ duel (tuners/duel.py), the rest is searched. Optimiser and learning-rate ranges 
 from __future__ import annotations
 
 from advisor.types import Family
-from tuners.families.base import (CLASS_WEIGHTING, POPULATION_KEYS, SEED_000, SEED_001, FamilyDef, array_pipeline,
+from tuners.families.base import (POPULATION_KEYS, borrowed, SEED_000, SEED_001, FamilyDef, array_pipeline,
                                   TORCH_NOTE, fit_torch_members, net_defaults)
 from tuners.duel import DUEL
 from tuners.families.mlp import space as mlp_space
 from tuners.space import Choice, IntRange, Param, Space, Uniform
 
-WEIGHTING = (CLASS_WEIGHTING,)  # the MLP space's weighted loss, where balanced accuracy is the metric
 SHARED = ("learning_rate", "momentum", "batch_size", "l2", "optimizer", "lr_decay")
 CELLS = ("gru", "lstm")  # GRU first: fewer gates, cheaper; it wins the duel's ties
 
 
 def space(problem) -> Space:
     flat = mlp_space(problem)
-    params = {name: flat.params[name] for name in SHARED + WEIGHTING if name in flat.params}
+    params, start = borrowed(flat, SHARED)
     params.update(
         cell=Param(Choice(CELLS), f"LSTM or GRU: 'try both, only on a random subset of the data' ({SEED_001})"),
         layers=Param(IntRange(1, 3), f"stacked recurrent layers, the second main RNN question ({SEED_001})"),
@@ -26,7 +25,6 @@ def space(problem) -> Space:
         bidirectional=Param(Choice((False, True)), "read each series forwards only, or both ways"),
         dropout=Param(Uniform(0.0, 0.5), f"dropout between stacked layers and before the head ({SEED_000})"),
     )
-    start = {name: flat.start[name] for name in SHARED + WEIGHTING if name in flat.start}
     # LSTM is the more common cell (seed 001); Adam at its default step is the usual first try.
     start.update(cell="lstm", layers=1, units=64, bidirectional=False, dropout=0.0, optimizer="adam", learning_rate=1e-3)
     return Space(params, start=start)
@@ -47,4 +45,4 @@ def defaults(problem):
 RNN = FamilyDef(Family.RNN, space, build, defaults, iterative=True, model_format="torch",
                 population_keys=POPULATION_KEYS, fit_members=fit_torch_members, population_note=TORCH_NOTE,
                 population_slots=(1, 8),
-                inputs="sequence", pre_search=DUEL, library="torch")
+                inputs="sequence", pre_search=DUEL, library="torch", architecture="rnn")
