@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator
 from tuners.families.base import (
     GRADIENT_CLIP_NORM, INNER_VALIDATION, MAX_EPOCHS, PATIENCE, DivergedError, dense_float32 as _dense,
 )
+from tuners.families.training import balanced_class_weights
 
 ACTIVATIONS = {"relu": "relu", "leaky_relu": "leaky_relu", "elu": "elu", "tanh": "tanh"}
 
@@ -150,9 +151,8 @@ def _deadline_callback(keras, deadline: float, clock=time.monotonic):
 
 
 def _balanced_weights(y: np.ndarray, classes: int) -> dict[int, float]:
-    """Each class's inverse frequency, as the torch nets weight their loss (tuners/families/losses.py)."""
-    counts = np.maximum(np.bincount(y, minlength=classes), 1)
-    return {c: len(y) / (classes * float(n)) for c, n in enumerate(counts)}
+    """Keras's class_weight: each class's inverse frequency, as the torch nets weight their loss."""
+    return {c: float(w) for c, w in enumerate(balanced_class_weights(y, classes))}
 
 
 class KerasNet(BaseEstimator):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import torch
 
+from tuners.families.training import balanced_class_weights
+
 
 def member_losses(outputs: torch.Tensor, target: torch.Tensor, classes: int,
                    class_weights: torch.Tensor | None = None) -> torch.Tensor:
@@ -30,6 +32,6 @@ def member_loss_sums(outputs: torch.Tensor, target: torch.Tensor, classes: int,
 
 
 def balanced_weights(y: torch.Tensor, classes: int) -> torch.Tensor:
-    """Each class's inverse frequency, rows / (classes x its count), as scikit-learn's 'balanced'."""
-    counts = torch.bincount(y, minlength=classes).clamp(min=1).to(torch.float32)
-    return len(y) / (classes * counts)
+    """training.balanced_class_weights as a float32 tensor on the target's device."""
+    weights = balanced_class_weights(y.detach().cpu().numpy(), classes)
+    return torch.as_tensor(weights, dtype=torch.float32, device=y.device)

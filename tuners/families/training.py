@@ -24,5 +24,12 @@ def dense_float32(x) -> np.ndarray:
     return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
 
 
+def balanced_class_weights(y: np.ndarray, classes: int) -> np.ndarray:
+    """Each class's inverse frequency, rows / (classes x its count), as scikit-learn's 'balanced'
+    (whose compute_class_weight refuses a class missing from a fold's rows; here it counts as 1)."""
+    counts = np.maximum(np.bincount(np.asarray(y), minlength=classes), 1).astype(np.float64)
+    return len(y) / (classes * counts)
+
+
 class DivergedError(RuntimeError):
     """The loss or the score stopped being a finite number: this configuration cannot train."""
