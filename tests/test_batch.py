@@ -201,7 +201,7 @@ def test_a_batch_survives_losing_its_worker_node(cluster, tmp_path, examples_dir
     running = _batch([str(_jobs_file(tmp_path, examples_dir, budget="90s", trials=12)), "--address", address,
                       "--out", str(out), "--json"])
     deadline = time.time() + 120
-    while time.time() < deadline and not list(out.glob("*/tuning/random-*/*/result.json")):
+    while time.time() < deadline and not list(out.glob("*/tuning/search-*/*/result.json")):
         time.sleep(0.5)  # until some trial has reported
     _kill(nodes["worker"])
     stdout, stderr = running.communicate(timeout=600)
@@ -218,19 +218,19 @@ def test_a_killed_batch_driver_resumes_without_rerunning_finished_work(cluster, 
     running = _batch([str(_jobs_file(tmp_path, examples_dir, trials=10)), "--address", address, "--out", str(out)],
                      start_new_session=True)
     deadline = time.time() + 180
-    while time.time() < deadline and not list(out.glob("*/tuning/random.trials.json")):
-        time.sleep(0.5)  # until some job finished a stage
+    while time.time() < deadline and not list(out.glob("*/tuning/search.trials.json")):
+        time.sleep(0.5)  # until some job finished its search (the random and fine stages, one Ray Tune experiment)
     os.killpg(running.pid, signal.SIGKILL)
     running.wait(timeout=30)
-    finished_before = {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/tuning/random.trials.json")}
-    assert finished_before, "the driver was killed after a stage had finished"
+    finished_before = {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/tuning/search.trials.json")}
+    assert finished_before, "the driver was killed after a search had finished"
     resumed = subprocess.run([sys.executable, "-m", "advisor", "resume", str(out), "--json"], capture_output=True,
                              text=True, timeout=600, env=ENV)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["done"] == 3
     results = _results(out, ["wine", "iris", "diabetes"])
     for name, trials in finished_before.items():
-        kept = {t["trial_id"]: t["score"] for t in results[name]["trials"] if t["stage"] == "random"}
+        kept = {t["trial_id"]: t["score"] for t in results[name]["trials"] if t["stage"] in ("random", "fine")}
         assert kept == {t["trial_id"]: t["score"] for t in trials}, "finished trials kept, none re-run"
 
 

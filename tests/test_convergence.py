@@ -60,7 +60,10 @@ def test_a_converged_search_finishes_before_its_budget_and_says_so(examples_dir,
         assert last["skipped"] == ["fine"] and "fine not run" in last["reason"]
 
 
-@pytest.mark.parametrize("family, data, budget", [("linear", "wine.csv", 15), ("rnn", "sequences_long.csv", 20)])
+@pytest.mark.parametrize("family, data, budget", [
+    ("linear", "wine.csv", 15),
+    pytest.param("rnn", "sequences_long.csv", 30, marks=pytest.mark.slow),  # a deep net end to end on a CPU
+])
 def test_the_budget_bounds_the_whole_run_refits_included(family, data, budget, examples_dir, run_cli, tmp_path):
     """One cheap family and one neural one (whose refit on every training series used to run past
     the budget by more than the budget itself)."""

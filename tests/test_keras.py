@@ -230,3 +230,14 @@ def test_keras_jobs_run_in_a_batch(keras_data, examples_dir, tmp_path):
     results = {job["name"]: json.loads((Path(job["run_dir"]) / "result.json").read_text()) for job in batch["jobs"]}
     assert results["iris"]["tuning"]["backend"] == "keras" and results["iris"]["model"]["format"] == "keras"
     assert results["wine"]["family"] == "linear" and results["wine"]["tuning"]["backend"] == "ray"
+
+
+def test_kerastuner_tunes_exactly_the_families_that_have_a_keras_architecture():
+    """The KerasTuner entry's family set is written out (the registry is import-light); it must
+    name every family whose network has a Keras builder, and no other (conv1d has none: Ray Tune)."""
+    from tuners.backends import BACKENDS
+    from tuners.families import FAMILIES
+    from tuners.families.keras_net import ARCHITECTURES
+
+    built = {family for family, definition in FAMILIES.items() if definition.architecture in ARCHITECTURES}
+    assert BACKENDS["keras"].families == built and built

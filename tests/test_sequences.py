@@ -165,7 +165,7 @@ def test_the_duel_goes_to_gru_on_a_tie_and_to_lstm_only_beyond_noise():
     assert nothing["winner"] == "gru" and nothing["scores"] == {"lstm": None, "gru": None}
 
 
-@pytest.mark.slow  # deep-net training end to end on a CPU; the fast suite has the RNN's contract and budget tests
+@pytest.mark.slow  # deep-net training end to end on a CPU; the fast suite has the RNN's contract tests
 def test_rnn_end_to_end_with_the_duel_and_predictions(examples_dir, run_cli, tmp_path):
     out = tmp_path / "run"
     data = sequences_long_csv(tmp_path, series=80, lengths=(20, 40), name="short_chirps.csv")  # small: fast on 2 CPUs

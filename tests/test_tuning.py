@@ -135,7 +135,7 @@ def _finished_trials(experiment: Path) -> dict[str, float]:
     """Configurations whose every fold is recorded in their Ray trial's own result file: trial id
     (a population's members: trial id.slot) -> score."""
     finished = {}
-    for result_file in experiment.glob("random-*/*/result.json"):
+    for result_file in experiment.glob("search-*/*/result.json"):
         lines = [json.loads(line) for line in result_file.read_text().splitlines() if line.strip()]
         if lines and lines[-1].get("done_all_folds"):
             last = lines[-1]
@@ -152,7 +152,7 @@ def test_a_killed_run_resumes_without_losing_or_rerunning_finished_trials(exampl
                "--trials", "12", "--population", "2", "--budget", "600s", "--out", str(out), "--json"]
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-    experiment = out / "tuning"  # the random stage's experiment is tuning/random-<hash>
+    experiment = out / "tuning"  # the search (random and fine stages) is the experiment tuning/search-<hash>
     try:
         deadline = time.monotonic() + 240
         while len({member.rsplit(".", 1)[0] for member in _finished_trials(experiment)}) < 2:  # two populations

@@ -176,9 +176,16 @@ RESERVE_MAX_SHARE = 0.5  # the search keeps at least half of its budget
 
 
 def finish_cost(records: list[TrialRecord], problem: Problem, settings: TuneSettings, budget_s: float) -> float:
-    """Seconds to keep for the finish, from the fits the trials measured: a slow-ish one (the 75th
-    percentile of the seconds per fold), scaled from a fold's training rows to all of them, times
-    the refits to come (the chosen configuration, the defaults, and every row with --refit-all)."""
+    """Seconds to keep for the finish, from the fits the trials measured (reserve_for)."""
+    return reserve_for(records, len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test),
+                       settings.refit_all, budget_s)
+
+
+def reserve_for(records: list[TrialRecord], fold_rows: int, train_rows: int, test_rows: int, refit_all: bool,
+                budget_s: float) -> float:
+    """Seconds to keep for the finish: a slow-ish fit of the trials' (the 75th percentile of the
+    seconds per fold), scaled from a fold's training rows to all of them, times the refits to come
+    (the chosen configuration, the defaults, and every row with --refit-all)."""
     members: dict[str, int] = {}  # a population trial's seconds were spent on all of its members
     for r in records:
         if r.population is not None:
@@ -188,7 +195,6 @@ def finish_cost(records: list[TrialRecord], problem: Problem, settings: TuneSett
     if not fits:
         return RESERVE_SHARE * budget_s
     per_fit = fits[int(0.75 * (len(fits) - 1))]
-    fold_rows = max(1, len(problem.splits[0][0]))
-    scale = (len(problem.x_train) + (len(problem.x_test) if settings.refit_all else 0)) / fold_rows
-    refits = FITS_AFTER_SEARCH + (1 if settings.refit_all else 0)
+    scale = (train_rows + (test_rows if refit_all else 0)) / max(1, fold_rows)
+    refits = FITS_AFTER_SEARCH + (1 if refit_all else 0)
     return min(RESERVE_MAX_SHARE * budget_s, per_fit * scale * refits)

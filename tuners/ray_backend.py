@@ -23,7 +23,7 @@ from ray.tune.search.basic_variant import BasicVariantGenerator
 from advisor.errors import InputError
 from tuners import population_space
 from tuners.convergence import Convergence
-from tuners.ray_control import ConvergedStopper, ProgressCallback, ProtectedASHA
+from tuners.ray_control import STAGE_KEY, CoarseToFine, ConvergedStopper, ProgressCallback, ProtectedASHA
 from tuners.records import TrialRecord, error_text
 from tuners.space import Choice, IntRange, LogUniform, OneMinusLogUniform, PowersOfTwo, Space, Uniform
 
@@ -45,6 +45,13 @@ class StageRequest:
     seed: int
     retries: int = 0  # times a trial that errors (its node died, say) is run again
     protected: int = 0  # the first this many trials (the points: the anchors) run every fold, never stopped early
+    # The random and fine stages as one experiment (ray_control.CoarseToFine): it holds the spaces and
+    # points (`space` and `points` are then unused), and each trial's stage is its configuration's.
+    searcher: CoarseToFine | None = None
+
+    @property
+    def first_stage(self) -> str:
+        return self.searcher.phases[0].name if self.searcher is not None else self.name
 
 
 def to_ray(space: Space) -> dict[str, Any]:
@@ -82,6 +89,8 @@ def encode(config: dict[str, Any], space: Space) -> dict[str, Any]:
 def decode(ray_config: dict[str, Any]) -> dict[str, Any]:
     decoded = {}
     for name, value in ray_config.items():
+        if name == STAGE_KEY:
+            continue
         if name.startswith(ONE_MINUS):
             decoded[name[len(ONE_MINUS):]] = 1 - value
         else:
@@ -187,7 +196,7 @@ def run_stage(
     data = {**data, "deadline": time.time() + request.budget_s - min(DEADLINE_MARGIN_S, 0.1 * request.budget_s)}
     # Data goes through Ray's object store once, not pickled into every trial.
     wrapped = tune.with_resources(tune.with_parameters(trainable, **data), resources)
-    callbacks = [ProgressCallback(request.name, stream), JsonLoggerCallback()]
+    callbacks = [ProgressCallback(request.first_stage, stream, ends=time.time() + request.budget_s), JsonLoggerCallback()]
     # Ray Tune queues up to 200 trials of a random search ahead of time (to scale a cluster up fast),
     # each with its own folder, all written into the experiment state every second: on 2 cores that
     # was 5 s before the first trial ran and a slower loop after. No trial waits for more than the
@@ -203,7 +212,10 @@ def run_stage(
 
 
 def _searcher(request: StageRequest):
-    """Random sampling (BasicVariantGenerator) or Optuna's TPE, the request's points first."""
+    """The request's own searcher (coarse to fine), random sampling (BasicVariantGenerator) or
+    Optuna's TPE, the request's points first."""
+    if request.searcher is not None:
+        return request.searcher
     if request.search == "bayes":
         import optuna
         from ray.tune.search.optuna import OptunaSearch
@@ -226,10 +238,10 @@ def _new_tuner(request: StageRequest, wrapped, experiment: Path, slots: int, cal
     )
     return tune.Tuner(
         wrapped,
-        param_space=to_ray(request.space),
+        param_space={} if request.searcher is not None else to_ray(request.space),
         tune_config=tune.TuneConfig(
             metric="score", mode="max", search_alg=_searcher(request), scheduler=scheduler,
-            num_samples=request.num_samples, time_budget_s=max(1.0, request.budget_s),
+            num_samples=-1 if request.searcher is not None else request.num_samples, time_budget_s=max(1.0, request.budget_s),
             max_concurrent_trials=max(1, slots),  # no pile of queued trials when the budget ends
             reuse_actors=True,  # a new actor per trial costs about 1 s on 2 cores
         ),
@@ -284,15 +296,26 @@ def _record(result, stage: str) -> TrialRecord | None:
     metrics = result.metrics or {}
     if result.config is None or (not metrics and result.error is None):
         return None  # queued but never started before the budget ran out
+    error = error_text(result.error) if result.error is not None else None
+    return _record_of(result.config, metrics, error, Path(str(result.path)).name, stage)
+
+
+def trial_records(config: dict[str, Any], metrics: dict, stage: str) -> list[TrialRecord]:
+    """The records of a trial that ended with `metrics` (its last result): a population's members
+    one by one. What a searcher sees of a finished trial (ray_control.CoarseToFine)."""
+    return _members(_record_of(config, metrics, None, str(metrics.get("trial_id")), stage), metrics)
+
+
+def _record_of(config: dict, metrics: dict, error: str | None, name: str, stage: str) -> TrialRecord:
     score = metrics.get("score")
-    if result.error is not None:
-        status, error = "failed", error_text(result.error)
+    if error is not None:
+        status = "failed"
     else:
-        status, error = ("completed" if metrics.get("done_all_folds") else "stopped"), None
+        status = "completed" if metrics.get("done_all_folds") else "stopped"
     return TrialRecord(
-        trial_id=str(metrics.get("trial_id") or Path(str(result.path)).name),
-        stage=stage,
-        config=decode(result.config),
+        trial_id=str(metrics.get("trial_id") or name),
+        stage=config.get(STAGE_KEY, stage),
+        config=decode(config),
         score=None if score is None or not math.isfinite(score) else float(score),
         status=status,
         error=error,

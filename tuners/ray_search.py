@@ -6,6 +6,7 @@ imported only by tuners/ray_backend.py."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from importlib.metadata import version
@@ -18,8 +19,9 @@ from tuners import plan, population_space, ray_backend
 from tuners.convergence import Convergence
 from tuners.data import Problem
 from tuners.evaluation import evaluate
-from tuners.finish import finish_cost
+from tuners.finish import finish_cost, reserve_for
 from tuners.families import family_def
+from tuners.ray_control import CoarseToFine, Phase
 from tuners.records import TrialRecord
 from tuners.settings import Found, TuneSettings
 from tuners.space import Space, coarse_to_fine
@@ -53,30 +55,24 @@ class RayBackend:
 
     def search(self, space: Space, anchors: list[dict], problem: Problem, family: Family, settings: TuneSettings,
                storage: Path, budget_s: float, stream: TrialStream) -> Found:
-        """The random and fine stages (or one Bayesian stage) with `budget_s`, each resumable; the
-        anchors are the first stage's first points, kept from ASHA's early stopping."""
+        """The random then the fine stage, as one experiment (ray_control.CoarseToFine), or one
+        Bayesian stage, with `budget_s`; resumable. The anchors are the first points, kept from
+        ASHA's early stopping. One watch over the whole search, as bench/convergence.py measured it
+        (every finished trial in order, across stages): once it has converged no later stage runs."""
         definition = family_def(family, self.name)
-        stages = ["bayes"] if settings.search == "bayes" else ["random", "fine"]
-        found: list[TrialRecord] = []
-        ends = time.monotonic() + budget_s
-        # One watch over the whole search, as bench/convergence.py measured it (every finished trial in
-        # order, across stages): once it has converged no later stage runs.
-        watch, ran, stopped = Convergence(settings.patience), [], []
-        for index, stage in enumerate(stages):
-            saved = plan.stage_records(storage, stage)
-            if saved is None:  # what the finish will need is kept back, as the trials so far measure it
-                left = ends - time.monotonic() - finish_cost(found, problem, settings, budget_s)
-                request = _request(stage, space, found, () if index else anchors, definition, settings, index,
-                                   len(stages), left * (COARSE_SHARE if stage == "random" else 1.0), problem)
-                saved = plan.save_stage(storage, stage, self._run(request, problem, family, settings, storage, stream,
-                                                                  watch))
-                stopped += [watch.record(stage, stages[index + 1:])] if watch.converged else []
-            else:  # a resumed run: the watch takes the finished stage's trials as they came
-                watch.feed(saved)
-            found += saved
-            ran.append(stage)
-            if watch.converged:
-                break
+        name = "bayes" if settings.search == "bayes" else "search"
+        watch = Convergence(settings.patience)
+        found = plan.stage_records(storage, name)
+        if found is None:  # what the finish will need is kept back (finish_cost: measured later in the search)
+            left = budget_s - finish_cost([], problem, settings, budget_s)
+            request = (_request("bayes", space, [], anchors, definition, settings, 0, 1, left, problem) if name == "bayes"
+                       else _coarse_to_fine(space, anchors, definition, settings, problem, budget_s, left))
+            found = plan.save_stage(storage, name, self._run(request, problem, family, settings, storage, stream, watch))
+        else:  # a resumed run: the watch takes the finished search's trials as they came
+            watch.feed(found)
+        ran = plan.distinct(r.stage for r in found) or [name if name == "bayes" else "random"]
+        stopped = [watch.record(ran[-1], [s for s in ("random", "fine") if s not in ran] if name == "search" else [])] \
+            if watch.converged else []
         scheduler = ray_backend.scheduler_description(definition.iterative, len(problem.splits))
         return Found(found, ran, scheduler, stopped)
 
@@ -94,11 +90,47 @@ class RayBackend:
         slots = min(slots, settings.max_concurrent_trials or slots)
         trainable = ray_backend.evaluate_in_trial(evaluate, threads=max(1, int(settings.cpus_per_trial)))
         resources = {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial}
-        stream.send(StageStarted(request.name, request.budget_s))
+        first = request.first_stage
+        stream.send(StageStarted(first, request.budget_s))
         found = ray_backend.run_stage(request, trainable, {"problem": problem, "family": family.value}, storage,
                                       resources, slots, stream, convergence)
-        stream.send(StageFinished(request.name, len(found)))
+        last = (plan.distinct(r.stage for r in found) or [first])[-1]  # CoarseToFine: its callback finished the others
+        stream.send(StageFinished(last, sum(r.stage == last for r in found)))
         return found
+
+
+def _coarse_to_fine(space: Space, anchors, definition, settings: TuneSettings, problem: Problem, budget_s: float,
+                    left: float) -> ray_backend.StageRequest:
+    """The random stage (COARSE_SHARE of the search's time or of --trials, the anchors first), then
+    the fine stage around its best, with the rest less what the finish will need as the random
+    stage's trials measured it: one experiment (ray_control.CoarseToFine)."""
+    now = time.time()
+    first_space, trials = _populations(space, definition, settings, _stage_trials(settings.trials, "random", 2), 0)
+    points = population_space.anchor_points(first_space, list(anchors)) if first_space is not space else list(anchors)
+    first = Phase("random", first_space, points, max(trials, len(points)), now + max(1.0, left) * COARSE_SHARE)
+    rows = (len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test))
+    refine = functools.partial(fine_phase, space, definition.family, settings, rows, now + budget_s, budget_s)
+    searcher = CoarseToFine(first, refine, settings.seed)
+    return ray_backend.StageRequest(
+        name="search", space=space, points=tuple(points), num_samples=0, budget_s=max(1.0, left), search="random",
+        iterative=definition.iterative, folds=len(problem.splits), seed=settings.seed,
+        retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, protected=len(points), searcher=searcher)
+
+
+def fine_phase(space: Space, family: Family, settings: TuneSettings, rows: tuple[int, int, int], ends: float,
+               budget_s: float, finished: list[tuple[dict, dict]]) -> Phase | None:
+    """The fine stage, from the random stage's finished trials (configuration, last result): its
+    ranges around their best quarter, until `ends` less the finish's cost as they measured it."""
+    records = [m for config, result in finished
+               for m in ray_backend.trial_records(config, result, "random")]
+    if not any(r.status == "completed" and r.score is not None for r in records):
+        return None
+    definition = family_def(family, BACKEND.name)
+    stage_space, trials = _populations(_fine_space(space, records), definition, settings,
+                                       _stage_trials(settings.trials, "fine", 2), 1)
+    points = population_space.anchor_points(stage_space, []) if stage_space is not space else []
+    until = ends - reserve_for(records, *rows, settings.refit_all, budget_s)
+    return Phase("fine", stage_space, points, max(trials, len(points)), until)
 
 
 def _request(stage: str, space: Space, records: list[TrialRecord], anchors, definition, settings: TuneSettings,
@@ -141,7 +173,7 @@ def _populations(space: Space, definition, settings: TuneSettings, configuration
     size = population_space.slots(settings.gpus_per_trial, settings.population, definition.population_slots) \
         if definition.population_keys else 1
     size = min(size, configurations)
-    if size <= 1:
+    if size <= 1 or not set(definition.population_keys) & set(space.params):  # nothing for members to differ in
         return space, configurations
     expanded = population_space.expand(space, definition.population_keys, size, settings.seed + stage)
     return expanded, population_space.trials_for(configurations, size)
