@@ -99,3 +99,32 @@ def test_a_trials_stage_comes_from_its_configuration_and_never_reaches_the_model
     assert ray_backend.decode(config) == {"C": 0.5, "iters": 20}
     [record] = ray_backend.trial_records(config, {"score": 0.9, "done_all_folds": True, "trial_id": "x"}, "random")
     assert record.stage == "fine" and record.status == "completed" and STAGE_KEY not in json.dumps(record.config)
+
+
+def test_a_stages_progress_counts_only_its_own_trials():
+    """One experiment holds both stages; TrialFinished.counts are the stage's trials so far, and the
+    first fine trial to start finishes the random stage and starts the fine one."""
+    from types import SimpleNamespace
+
+    from advisor.events import StageFinished, StageStarted, TrialFinished, TrialStream
+    from tuners.ray_control import ProgressCallback
+
+    def trial(name, stage):
+        return SimpleNamespace(trial_id=name, config={"C": 1.0, STAGE_KEY: stage}, status="RUNNING",
+                               last_result={"score": 0.5, "done_all_folds": True})
+
+    seen: list = []
+    callback = ProgressCallback("random", TrialStream(seen.append), ends=time.time() + 60)
+    trials = [trial(f"r{i}", "random") for i in range(3)]
+    for done in trials:
+        done.status = "TERMINATED"
+        callback.on_trial_complete(0, trials, done)
+    fine = trial("f0", "fine")
+    trials.append(fine)
+    callback.on_trial_start(0, trials, fine)
+    fine.status = "TERMINATED"
+    callback.on_trial_complete(0, trials, fine)
+    finished = [(e.stage, e.counts["done"], e.counts["running"]) for e in seen if isinstance(e, TrialFinished)]
+    assert finished == [("random", 1, 2), ("random", 2, 1), ("random", 3, 0), ("fine", 1, 0)]
+    stages = [e for e in seen if isinstance(e, (StageStarted, StageFinished))]
+    assert stages[0] == StageFinished("random", 3) and stages[1].stage == "fine" and 0 < stages[1].budget_s <= 60

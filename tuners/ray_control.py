@@ -181,10 +181,11 @@ class ProgressCallback(Callback):
         if self.stream is None:
             return
         status = "failed" if failed else ("completed" if last.get("done_all_folds") else "stopped")
+        stage = self._stage(trial)
+        counts = _counts([t for t in trials if self._stage(t) == stage])  # the stage's own, as the event says
         for member in members:
             name = str(trial.trial_id) if member["slot"] is None else f"{trial.trial_id}.{member['slot']}"
-            self.stream.finished(self._stage(trial), name, "failed" if member.get("error") else status,
-                                 member.get("score"), _counts(trials))
+            self.stream.finished(stage, name, "failed" if member.get("error") else status, member.get("score"), counts)
 
 
 def _counts(trials) -> dict[str, int]:
