@@ -65,7 +65,7 @@ class RayBackend:
         found = plan.stage_records(storage, name)
         if found is None:  # what the finish will need is kept back (finish_cost: measured later in the search)
             left = budget_s - finish_cost([], problem, settings, budget_s)
-            request = (_request("bayes", space, [], anchors, definition, settings, 0, 1, left, problem) if name == "bayes"
+            request = (_bayes_request(space, anchors, definition, settings, left, problem) if name == "bayes"
                        else _coarse_to_fine(space, anchors, definition, settings, problem, budget_s, left))
             found = plan.save_stage(storage, name, self._run(request, problem, family, settings, storage, stream, watch))
         else:  # a resumed run: the watch takes the finished search's trials as they came
@@ -128,22 +128,19 @@ def fine_phase(space: Space, family: Family, settings: TuneSettings, rows: tuple
     definition = family_def(family, BACKEND.name)
     stage_space, trials = _populations(_fine_space(space, records), definition, settings,
                                        _stage_trials(settings.trials, "fine", 2), 1)
-    points = population_space.anchor_points(stage_space, []) if stage_space is not space else []
     until = ends - reserve_for(records, *rows, settings.refit_all, budget_s)
-    return Phase("fine", stage_space, points, max(trials, len(points)), until)
+    return Phase("fine", stage_space, [], trials, until)  # no fixed points: the anchors ran in the random stage
 
 
-def _request(stage: str, space: Space, records: list[TrialRecord], anchors, definition, settings: TuneSettings,
-             index: int, stages: int, budget_s: float, problem: Problem) -> ray_backend.StageRequest:
-    stage_space = _fine_space(space, records) if stage == "fine" else space
-    stage_space, num_samples = _populations(stage_space, definition, settings,
-                                            _stage_trials(settings.trials, stage, stages), index)
+def _bayes_request(space: Space, anchors, definition, settings: TuneSettings, budget_s: float,
+                   problem: Problem) -> ray_backend.StageRequest:
+    """The one Bayesian stage (Optuna's TPE), the anchors first."""
+    stage_space, num_samples = _populations(space, definition, settings, _stage_trials(settings.trials, "bayes", 1), 0)
     points = population_space.anchor_points(stage_space, list(anchors)) if stage_space is not space else list(anchors)
     return ray_backend.StageRequest(
-        name=stage, space=stage_space, points=tuple(points), num_samples=max(num_samples, len(points)),
-        budget_s=max(1.0, budget_s), search="bayes" if stage == "bayes" else "random",
-        iterative=definition.iterative, folds=len(problem.splits), seed=settings.seed + index,
-        retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, protected=len(points))
+        name="bayes", space=stage_space, points=tuple(points), num_samples=max(num_samples, len(points)),
+        budget_s=max(1.0, budget_s), search="bayes", iterative=definition.iterative, folds=len(problem.splits),
+        seed=settings.seed, retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, protected=len(points))
 
 
 def _check_resources(settings: TuneSettings, cluster: dict[str, float]) -> None:
