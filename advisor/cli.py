@@ -54,7 +54,17 @@ def _run_guarded(action):
                              "Set ADVISOR_DEBUG=1 for the traceback and report it.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Advisor(click.Group):
+    """The command group, keeping the arguments it was given (sys.argv's, or a caller's such as
+    click's CliRunner) for the command that reproduces a run."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        context = super().make_context(info_name, list(args), parent=parent, **extra)
+        context.meta["advisor.argv"] = list(args)
+        return context
+
+
+@click.group(cls=_Advisor, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="advisor")
 def main() -> None:
     """Which model, with which hyperparameters, and why."""
@@ -134,9 +144,10 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
 
 def _command(tuner: str) -> str:
     """The command line that reproduces this run (with Keras's backend, which an environment variable picks)."""
-    if sys.argv[1:2] != ["recommend"]:
+    given = click.get_current_context().meta.get("advisor.argv", sys.argv[1:])
+    if given[:1] != ["recommend"]:
         return ""
-    command = shlex.join(["advisor", *sys.argv[1:]])
+    command = shlex.join(["advisor", *given])
     for name in BACKENDS[tuner].environment:
         if os.environ.get(name):
             command = f"{name}={shlex.quote(os.environ[name])} {command}"

@@ -19,6 +19,26 @@ def examples_dir(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def prepared(examples_dir):
+    """`prepared(NAME, inputs=None)`: an example's Problem (loaded, profiled, prepared with seed 0),
+    made once per session: profiling runs the linearity probe, a second or two each time. A Problem
+    is frozen; tests change one with dataclasses.replace."""
+    from advisor.loading import load
+    from advisor.profiling import profile
+    from tuners.data import prepare
+
+    made = {}
+
+    def problem(name: str, inputs: str | None = None):
+        if (name, inputs) not in made:
+            dataset = load(examples_dir / name)
+            made[(name, inputs)] = prepare(dataset.frame, profile(dataset), seed=0, inputs=inputs)
+        return made[(name, inputs)]
+
+    return problem
+
+
 @pytest.fixture()
 def run_cli(tmp_path, monkeypatch):
     """Run the CLI in-process from a scratch working folder; returns click's Result."""

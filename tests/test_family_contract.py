@@ -9,10 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from advisor.loading import load
-from advisor.profiling import profile
 from tuners.backends import BACKENDS, backend_for
-from tuners.data import prepare
 from tuners.export import load_model, save_model
 from tuners.families import FAMILIES, family_def
 
@@ -25,13 +22,12 @@ PAIRS = [(family, backend) for family in FAMILIES for backend in BACKENDS if bac
 
 
 @pytest.fixture(scope="module")
-def problems(examples_dir):
+def problems(prepared):
     made = {}
 
     def problem(inputs: str, task: str):
         if (inputs, task) not in made:
-            dataset = load(examples_dir / DATA[(inputs, task)])
-            full = prepare(dataset.frame, profile(dataset), seed=0, inputs=inputs)
+            full = prepared(DATA[(inputs, task)], inputs=inputs)
             keep = np.arange(min(len(full.x_train), 240))  # small and quick: the contract, not the quality
             take = (lambda x: x.iloc[keep].reset_index(drop=True)) if hasattr(full.x_train, "iloc") else (lambda x: x[keep])
             made[(inputs, task)] = dataclasses.replace(

@@ -142,9 +142,10 @@ LIMITS = {"mlp": ["--trials", "4", "--budget", "300s"], "cnn": ["--trials", "4",
           "rnn": ["--trials", "4", "--budget", "30s"]}
 
 
-# Each family under one Keras backend and the MLP under both: the backend is Keras's business, and
-# TensorFlow's CPU convolutions alone took nearly 4 minutes of the suite.
-PAIRS = [("mlp", "tensorflow"), ("mlp", "torch"), ("cnn", "torch"), ("rnn", "tensorflow")]
+# Each family under one Keras backend, and each backend under one family at least: the backend is
+# Keras's business. TensorFlow's CPU convolutions alone took nearly 4 minutes of the suite, and its
+# MLP on iris 156 s against 51 s on torch (per-epoch overhead: 100 epochs x 5 folds per trial).
+PAIRS = [("mlp", "torch"), ("cnn", "torch"), ("rnn", "tensorflow")]
 
 
 @pytest.mark.slow
@@ -191,7 +192,7 @@ def test_each_neural_family_tunes_exports_and_predicts_under_both_keras_backends
 def test_a_killed_keras_search_resumes_with_its_finished_trials(keras_data, tmp_path):
     out = tmp_path / "run"
     command = [*ADVISOR, "recommend", str(keras_data["mlp"]), "--family", "mlp", "--tuner", "keras", "--search", "random",
-               "--trials", "5", "--budget", "900s", "--out", str(out)]
+               "--trials", "4", "--budget", "900s", "--out", str(out)]
     # A budget --trials ends long before: on a loaded CI machine the finish's reserve (from the measured
     # fits) once ended the resumed search after 3 of its 4 random trials at 300 s.
     process = subprocess.Popen(command, env=_environment("torch"), cwd=tmp_path, stdout=subprocess.DEVNULL,
@@ -212,7 +213,7 @@ def test_a_killed_keras_search_resumes_with_its_finished_trials(keras_data, tmp_
     payload = json.loads(resumed.stdout)
     after = {t["trial_id"]: t["score"] for t in payload["trials"]}
     assert all(after[trial] == score for trial, score in before.items())  # kept, not re-run
-    assert len(after) == 5 and payload["tuning"]["backend"] == "keras"  # start + 4 random trials, as asked
+    assert len(after) == 4 and payload["tuning"]["backend"] == "keras"  # start + 3 random trials, as asked
     oracle_trials = list((out / "tuning" / "keras" / "random").glob("trial_*"))
     assert len(oracle_trials) >= len(before)  # KerasTuner's own project was continued, not started over
 

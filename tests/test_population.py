@@ -164,19 +164,15 @@ def test_a_plain_fit_takes_the_steps_torch_optim_takes(optimizer):
         np.testing.assert_allclose(_state(ours)[name], weights.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-def test_a_ray_trial_trains_a_population_and_its_members_are_recorded_as_trials(examples_dir, tmp_path):
+def test_a_ray_trial_trains_a_population_and_its_members_are_recorded_as_trials(prepared, tmp_path):
     """Through the Ray backend: one trial per population, one record per member, and a member's
     validation score is the score its configuration gets when evaluated alone."""
-    from advisor.loading import load
-    from advisor.profiling import profile
     from advisor.types import Family
     from tuners import population_space, ray_backend
-    from tuners.data import prepare
     from tuners.families import FAMILIES
     from tuners.evaluation import evaluate
 
-    dataset = load(examples_dir / "iris.csv")
-    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    problem = prepared("iris.csv")
     mlp = FAMILIES[Family.MLP]
     space = population_space.expand(mlp.space(problem), mlp.population_keys, size=4, seed=0)
     request = ray_backend.StageRequest(name="random", space=space, points=(space.start,), num_samples=2, budget_s=120,
@@ -260,21 +256,17 @@ def test_a_weighted_loss_is_class_weighted_cross_entropy():
 @pytest.mark.parametrize("family, data, scores_differ", [("linear", "breast_cancer.csv", True),
                                                          ("naive_bayes", "wine.csv", False),
                                                          ("linear", "diabetes.csv", True)])
-def test_a_cheap_family_member_scores_in_a_population_as_it_would_alone(family, data, scores_differ, examples_dir):
+def test_a_cheap_family_member_scores_in_a_population_as_it_would_alone(family, data, scores_differ, prepared):
     """The scikit-learn families' populations (base.fit_each_member): members fitted one after
     another on one shared preprocessing score, fold by fold, what each configuration scores in a
     trial of its own; a member that fails drops out alone."""
-    from advisor.loading import load
-    from advisor.profiling import profile
     from advisor.types import Family
     from tuners import population_space
-    from tuners.data import prepare
     from tuners.evaluation import evaluate_with
     from tuners.families import FAMILIES
     from tuners.plan import distinct
 
-    dataset = load(examples_dir / data)
-    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    problem = prepared(data)
     definition = FAMILIES[Family(family)]
     space = definition.space(problem)
     expanded = population_space.expand(space, definition.population_keys, definition.population_slots[0], seed=1)

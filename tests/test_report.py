@@ -72,9 +72,11 @@ def _check_clean(seen: dict, report: Path) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Three finished runs through the real CLI in a fresh process each: tabular, image and sequence."""
-    import subprocess
-    import sys
+    """Three finished runs through the real CLI, in this process (the session's Ray): tabular, image
+    and sequence. Runs in a fresh process are the Keras, batch and resume tests'."""
+    from click.testing import CliRunner
+
+    from advisor.cli import main
 
     folder = tmp_path_factory.mktemp("report-runs")
     data = {
@@ -87,9 +89,9 @@ def runs(tmp_path_factory):
     out = {}
     for kind, path in data.items():
         out[kind] = folder / f"{kind}-run"
-        done = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(path),
-                               "--out", str(out[kind]), *extra[kind]], capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
+        done = CliRunner().invoke(main, ["recommend", str(path), "--out", str(out[kind]), *extra[kind]],
+                                  catch_exceptions=False)
+        assert done.exit_code == 0, done.stderr
     return out
 
 

@@ -8,9 +8,6 @@ import math
 import numpy as np
 import pytest
 
-from advisor.loading import load
-from advisor.profiling import profile
-from tuners.data import prepare
 from tuners.families import FAMILIES
 from tuners.ray_backend import decode, encode, to_ray
 from tuners.space import (
@@ -115,15 +112,10 @@ def test_coarse_to_fine_narrows_around_the_best():
 
 
 @pytest.fixture(scope="module")
-def problems(examples_dir):
-    found = {}
-    for name in ("wine", "diabetes", "short_texts", "iris_unlabelled"):
-        dataset = load(examples_dir / f"{name}.csv")
-        found[name] = prepare(dataset.frame, profile(dataset), seed=0)
-    digits = load(examples_dir / "digits.csv")
-    found["digits_images"] = prepare(digits.frame, profile(digits), seed=0, inputs="image")
-    series = load(examples_dir / "sequences_long.csv")
-    found["sequences"] = prepare(series.frame, profile(series), seed=0, inputs="sequence")
+def problems(prepared):
+    found = {name: prepared(f"{name}.csv") for name in ("wine", "diabetes", "short_texts", "iris_unlabelled")}
+    found["digits_images"] = prepared("digits.csv", inputs="image")
+    found["sequences"] = prepared("sequences_long.csv", inputs="sequence")
     return found
 
 
