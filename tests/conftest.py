@@ -39,15 +39,22 @@ def prepared(examples_dir):
     return problem
 
 
-@pytest.fixture()
-def run_cli(tmp_path, monkeypatch):
-    """Run the CLI in-process from a scratch working folder; returns click's Result."""
-    monkeypatch.chdir(tmp_path)
+@pytest.fixture(scope="session")
+def cli():
+    """Run the CLI in-process (the session's Ray) from the current folder; returns click's Result.
+    For session and module fixtures; tests take run_cli."""
 
-    def run(*args: str):
+    def run(*args):
         return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture()
+def run_cli(cli, tmp_path, monkeypatch):
+    """Run the CLI in-process from a scratch working folder; returns click's Result."""
+    monkeypatch.chdir(tmp_path)
+    return cli
 
 
 @pytest.fixture()

@@ -71,13 +71,9 @@ def _check_clean(seen: dict, report: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(cli, tmp_path_factory):
     """Three finished runs through the real CLI, in this process (the session's Ray): tabular, image
     and sequence. Runs in a fresh process are the Keras, batch and resume tests'."""
-    from click.testing import CliRunner
-
-    from advisor.cli import main
-
     folder = tmp_path_factory.mktemp("report-runs")
     data = {
         "tabular": Path(__file__).resolve().parent.parent / "examples" / "wine.csv",
@@ -89,8 +85,7 @@ def runs(tmp_path_factory):
     out = {}
     for kind, path in data.items():
         out[kind] = folder / f"{kind}-run"
-        done = CliRunner().invoke(main, ["recommend", str(path), "--out", str(out[kind]), *extra[kind]],
-                                  catch_exceptions=False)
+        done = cli("recommend", path, "--out", out[kind], *extra[kind])
         assert done.exit_code == 0, done.stderr
     return out
 

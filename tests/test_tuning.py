@@ -34,16 +34,12 @@ def test_budget_durations():
 
 
 @pytest.fixture(scope="module")
-def wine_run(tmp_path_factory, examples_dir):
+def wine_run(cli, tmp_path_factory, examples_dir):
     """One tuned wine run through the CLI, read by the tests that check a finished run: (folder, JSON)."""
-    from click.testing import CliRunner
-
-    from advisor.cli import main
-
     out = tmp_path_factory.mktemp("wine") / "wine-run"
     # --no-race: the rules' pick (linear) is tuned; the race has its own tests (test_family_race.py)
-    result = CliRunner().invoke(main, ["recommend", str(examples_dir / "wine.csv"), "--trials", "6", "--budget", "300s",
-                                       "--no-race", "--out", str(out), "--json"], catch_exceptions=False)
+    result = cli("recommend", examples_dir / "wine.csv", "--trials", "6", "--budget", "300s", "--no-race", "--out", out,
+                 "--json")
     assert result.exit_code == 0, result.stderr
     return out, json.loads(result.stdout)
 

@@ -59,7 +59,7 @@ class CoarseToFine(Searcher):
         phase, index = self.phases[-1], len(self.phases) - 1
         count = self.started[index]
         if count < len(phase.points) or (count < phase.trials and time.time() < phase.until):
-            config = phase.points[count] if count < len(phase.points) else _plain(phase.space.sample(self.rng))
+            config = phase.points[count] if count < len(phase.points) else phase.space.sample(self.rng)
             self.started[index] += 1
             self.live[trial_id] = config
             return {**config, STAGE_KEY: phase.name}
@@ -91,9 +91,6 @@ class CoarseToFine(Searcher):
             self.__dict__.update(cloudpickle.load(file))
         self.live = {}  # Ray restarts the unfinished trials with their configurations: they are not suggested again
 
-
-def _plain(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.item() if hasattr(v, "item") else v for k, v in config.items()}
 
 
 class ProtectedASHA(ASHAScheduler):

@@ -70,9 +70,9 @@ class RayBackend:
             found = plan.save_stage(storage, name, self._run(request, problem, family, settings, storage, stream, watch))
         else:  # a resumed run: the watch takes the finished search's trials as they came
             watch.feed(found)
-        ran = plan.distinct(r.stage for r in found) or [name if name == "bayes" else "random"]
-        stopped = [watch.record(ran[-1], [s for s in ("random", "fine") if s not in ran] if name == "search" else [])] \
-            if watch.converged else []
+        stages = ["bayes"] if name == "bayes" else ["random", "fine"]
+        ran = plan.distinct(r.stage for r in found) or stages[:1]
+        stopped = [watch.record(ran[-1], [s for s in stages if s not in ran])] if watch.converged else []
         scheduler = ray_backend.scheduler_description(definition.iterative, len(problem.splits))
         return Found(found, ran, scheduler, stopped)
 
@@ -106,7 +106,7 @@ def _coarse_to_fine(space: Space, anchors, definition, settings: TuneSettings, p
     stage's trials measured it: one experiment (ray_control.CoarseToFine)."""
     now = time.time()
     first_space, trials = _populations(space, definition, settings, _stage_trials(settings.trials, "random", 2), 0)
-    points = population_space.anchor_points(first_space, list(anchors)) if first_space is not space else list(anchors)
+    points = _anchored(first_space, space, anchors)
     first = Phase("random", first_space, points, max(trials, len(points)), now + max(1.0, left) * COARSE_SHARE)
     rows = (len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test))
     refine = functools.partial(fine_phase, space, definition.family, settings, rows, now + budget_s, budget_s)
@@ -136,11 +136,17 @@ def _bayes_request(space: Space, anchors, definition, settings: TuneSettings, bu
                    problem: Problem) -> ray_backend.StageRequest:
     """The one Bayesian stage (Optuna's TPE), the anchors first."""
     stage_space, num_samples = _populations(space, definition, settings, _stage_trials(settings.trials, "bayes", 1), 0)
-    points = population_space.anchor_points(stage_space, list(anchors)) if stage_space is not space else list(anchors)
+    points = _anchored(stage_space, space, anchors)
     return ray_backend.StageRequest(
         name="bayes", space=stage_space, points=tuple(points), num_samples=max(num_samples, len(points)),
         budget_s=max(1.0, budget_s), search="bayes", iterative=definition.iterative, folds=len(problem.splits),
         seed=settings.seed, retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, protected=len(points))
+
+
+def _anchored(stage_space: Space, space: Space, anchors) -> list[dict]:
+    """The anchors as the stage's first points: inside population points when the stage's space
+    is a population's (_populations expanded it), else as they are."""
+    return population_space.anchor_points(stage_space, list(anchors)) if stage_space is not space else list(anchors)
 
 
 def _check_resources(settings: TuneSettings, cluster: dict[str, float]) -> None:
