@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -330,6 +331,45 @@ def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbal
     assert scores["balanced"] > scores["none"]
     wine = prepared("wine.csv")  # balanced enough for accuracy: nothing to weight
     assert "class_weight" not in FAMILIES[Family.LINEAR].space(wine).params
+
+
+def test_saga_takes_balanced_weights_as_the_same_objective_with_every_weight_at_most_one():
+    """SAGA's step size assumes sample weights of at most 1, so the linear family gives it the
+    balanced class weights over the largest and C times the largest: the same model (lbfgs fits of
+    both agree to 1e-8), weights in (0, 1], and an L1 or elastic-net config with balanced weighting
+    builds SAGA with exactly those."""
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from tuners.families.linear import saga_weights
+
+    x, y = load_digits(return_X_y=True)
+    x, y = StandardScaler().fit_transform(x), (y == 9).astype(int)  # 10% nines
+    rescaled = saga_weights(y, 1.0)
+    assert max(rescaled["class_weight"].values()) == 1.0 and min(rescaled["class_weight"].values()) > 0
+    assert rescaled["C"] == pytest.approx(len(y) / (2 * (y == 1).sum()))  # the nines' balanced weight
+    sklearn_way = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(x, y)
+    ours = LogisticRegression(max_iter=3000, **rescaled).fit(x, y)
+    assert np.abs(sklearn_way.coef_ - ours.coef_).max() < 1e-8
+
+
+def test_a_balanced_l1_config_builds_saga_with_rescaled_weights(tmp_path):
+    """An L1 config with balanced weighting on an imbalanced real table: SAGA, seeded, with the
+    rescaled weights of the training labels."""
+    from sklearn.datasets import load_digits
+
+    from tuners.families.linear import build, saga_weights
+
+    frame = load_digits(as_frame=True).frame
+    frame["target"] = (frame["target"] == 9).map({True: "nine", False: "other"})
+    frame.to_csv(tmp_path / "nines.csv", index=False)
+    dataset = load(tmp_path / "nines.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    model = build({"strength": 0.5, "penalty": "l1", "class_weight": "balanced"}, problem)[-1]
+    expected = saga_weights(problem.y_train, 2.0)
+    assert model.solver == "saga" and model.C == pytest.approx(expected["C"])
+    assert model.class_weight == expected["class_weight"] and model.random_state == 0
 
 
 def test_own_test_file_is_scored_and_refit_all_exports_a_model_of_every_row(examples_dir, run_cli, tmp_path):
