@@ -118,8 +118,9 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
 
     outcome = race = None
     if options.tune:
+        clock = time.perf_counter()
         outcome, decision, race = _tune(dataset, profile, decision, options, run_dir, progress, on_event, ends)
-        timings["tune_s"] = outcome.wall_s + (race["seconds"] if race else 0.0)
+        timings["tune_s"] = time.perf_counter() - clock  # the race, the search and the cluster's start
     notes = list(profile.notes) + list(decision.notes)
     if outcome is not None:
         if outcome.backend != options.tuner:
@@ -173,21 +174,32 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
     clean, _ = drop_missing_targets(dataset)
     frame, test_rows = with_test_file(clean, profile, options.test)
     images = training_arrays(frame, profile.format, profile.image_shape)
-    race = None
     racing = tuners.runnable(contenders(decision), profile, options.budget_s) if options.race else ()
-    if racing:
-        progress(f"racing {' against '.join(f.value for f in racing)} on a random subset (the rules' top two are close)")
-        race = dict(tuners.race(frame, profile, racing, settings, run_dir / "tuning", on_event,
-                                test_rows=test_rows, images=images),
-                    max_point_gap=RACE_MAX_POINT_GAP)
-        decision = settle(decision, Family(race["winner"]), race["reason"])
-        settings = dataclasses.replace(settings, budget_s=max(1.0, ends - time.time()))
-    backend = tuners.backend_for(decision.family, options.tuner)
-    progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {settings.budget_s:g} s)")
-    outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows,
-                          images=images)
+    with tuners.shared_session(racing, settings):  # the race and the search on one cluster session
+        decision, race, settings = _race(frame, profile, decision, racing, settings, run_dir, progress, on_event,
+                                         test_rows, images, ends)
+        backend = tuners.backend_for(decision.family, options.tuner)
+        progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {settings.budget_s:g} s)")
+        outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows,
+                              images=images)
     frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
     return outcome, decision, race
+
+
+def _race(frame, profile, decision: Decision, racing, settings, run_dir: Path, progress: Progress,
+          on_event: OnEvent | None, test_rows, images, ends: float):
+    """The family race when `racing` names two families: (the settled decision, the race record or
+    None, the settings with what is left of the budget)."""
+    import tuners
+
+    if not racing:
+        return decision, None, settings
+    progress(f"racing {' against '.join(f.value for f in racing)} on a random subset (the rules' top two are close)")
+    race = dict(tuners.race(frame, profile, racing, settings, run_dir / "tuning", on_event,
+                            test_rows=test_rows, images=images),
+                max_point_gap=RACE_MAX_POINT_GAP)
+    decision = settle(decision, Family(race["winner"]), race["reason"])
+    return decision, race, dataclasses.replace(settings, budget_s=max(1.0, ends - time.time()))
 
 
 def with_test_file(clean, profile, test: Path | None):

@@ -13,8 +13,9 @@ from typing import Any
 from tuners.backends import BACKENDS, backend_for
 from tuners.settings import TuneSettings
 
-__all__ = ["BACKENDS", "TuneOutcome", "TuneSettings", "TuningFailed", "backend_for", "cluster_session", "race", "runnable", "tune"]
+__all__ = ["BACKENDS", "TuneOutcome", "TuneSettings", "TuningFailed", "backend_for", "cluster_session", "race", "runnable", "shared_session", "tune"]
 _LAZY = {"tune": "tuners.tuning", "TuneOutcome": "tuners.tuning", "cluster_session": "tuners.tuning",
+         "shared_session": "tuners.tuning",
          "TuningFailed": "tuners.finish", "race": "tuners.family_race", "runnable": "tuners.family_race"}
 
 

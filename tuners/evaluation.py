@@ -99,8 +99,8 @@ def learning_curve(estimator) -> dict[str, Any]:
     models that train in steps (torch epochs, boosting rounds), at most CURVE_POINTS points; else {}."""
     if hasattr(estimator, "history_"):
         points, best = [list(h) for h in estimator.history_], estimator.best_epoch_
-    elif hasattr(estimator, "booster_") and hasattr(estimator, "best_iteration_"):
-        history = estimator.booster_.evals_result()
+    elif hasattr(estimator, "evals_result_") and hasattr(estimator, "best_iteration_"):
+        history = estimator.evals_result_  # boosting's early-stopping rounds
         losses = next(iter(next(iter(history.values())).values())) if history else []
         points, best = [[i + 1, None, loss] for i, loss in enumerate(losses)], estimator.best_iteration_ + 1
     else:

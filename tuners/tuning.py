@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import pandas as pd
 from advisor.events import OnEvent
 from advisor.types import Family, Profile
 from tuners import plan
-from tuners.backends import backend_for, load, search_for
+from tuners.backends import BACKENDS, backend_for, load, search_for
 from tuners.data import check_inputs, metric_reason, prepare
 from tuners.families import FAMILIES, family_def
 from tuners.finish import TuningFailed, anchor_of, refit_best
@@ -56,6 +57,16 @@ def cluster_session(address: str | None):
     from tuners.ray_backend import ray_session
 
     return ray_session(address)
+
+
+def shared_session(families, settings: TuneSettings):
+    """One cluster session for a family race and the search after it. Each backend session starts
+    (and stops) its own local Ray when none is up, about 3 s a start on 2 cores, so a raced run paid
+    it three times; nested sessions join this one. Opened only where one of `families` trains on
+    a cluster backend (not in the job's own process)."""
+    if any(not BACKENDS[backend_for(f, settings.tuner)].in_process for f in families):
+        return cluster_session(settings.address)
+    return contextlib.nullcontext()
 
 
 def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSettings, run_dir: Path,
