@@ -1,7 +1,7 @@
 """Gradient boosting with XGBoost (seed 002: 'Little data? Boosting'). The number of trees is found
 by early stopping on an inner validation split, so it is not searched, and the early-stopped model
-is the one kept. Growing that many trees (scaled by 1/0.85) again on every row it was given
-(`refit=True`) was measured and not taken: +0.50 points of cross-validated score at the median but
+is the one kept. Growing that many trees (scaled by 1/0.85) again on every row it was given was
+measured and not taken: +0.50 points of cross-validated score at the median but
 +0.00 on the test splits (-3.0 on mcycle's 133 rows, +2.0 on hpc_data), at 1.65x the time
 (bench/results/boosting_refit.md)."""
 
@@ -29,9 +29,8 @@ class EarlyStoppedXGB(BaseEstimator):
     """XGBoost that holds out part of what it is given to choose its number of trees."""
 
     def __init__(self, params: dict | None = None, classes: int = 0, seed: int = 0, threads: int = 1,
-                 deadline: float | None = None, balanced: bool = False, refit: bool = False):
+                 deadline: float | None = None, balanced: bool = False):
         self.params = params
-        self.refit = refit  # grow the trees again on every given row, the inner split's included
         self.balanced = balanced  # rows weighted by their class's inverse frequency
         self.classes = classes
         self.seed = seed
@@ -49,18 +48,12 @@ class EarlyStoppedXGB(BaseEstimator):
         return xgboost.XGBRegressor(**common)
 
     def fit(self, x, y):
-        started = time.time()
-        stopper = self._early_stopped(x, y)
-        self.evals_result_ = stopper.evals_result()
+        self.booster_ = self._early_stopped(x, y)
+        self.evals_result_ = self.booster_.evals_result()  # the learning curve, for the report
         try:
-            self.best_iteration_ = int(stopper.best_iteration)
+            self.best_iteration_ = int(self.booster_.best_iteration)
         except AttributeError:  # the deadline stopped it before early stopping scored a round
-            self.best_iteration_ = stopper.get_booster().num_boosted_rounds() - 1
-        self.booster_ = stopper
-        if self.refit and (self.deadline is None or time.time() + (time.time() - started) < self.deadline):
-            trees = max(1, round((self.best_iteration_ + 1) / (1 - INNER_VALIDATION)))  # as many per row
-            self.booster_ = self._model(trees, None, deadline=None)
-            self.booster_.fit(x, y, verbose=False, **self._weights(y, "sample_weight"))
+            self.best_iteration_ = self.booster_.get_booster().num_boosted_rounds() - 1
         return self
 
     def _early_stopped(self, x, y):
