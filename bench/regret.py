@@ -29,7 +29,7 @@ from advisor.jobs import parse_duration  # noqa: E402
 from advisor.errors import InputError  # noqa: E402
 from advisor.pipeline import RecommendOptions, recommend  # noqa: E402
 from advisor.types import Family  # noqa: E402
-from tuners.data import TEST_FRACTION  # noqa: E402
+from tuners.tasks import TEST_FRACTION  # noqa: E402
 from tuners.finish import TuningFailed  # noqa: E402
 from bench.common import ROOT, machine_line, write_results  # noqa: E402
 from bench.corpus import ENTRIES, write_corpus  # noqa: E402

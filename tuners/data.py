@@ -1,6 +1,7 @@
-"""What tuning works on: features and encoded labels, the held-out test split, and the validation
-scheme (k-fold for small data, one validation split for large data; seed 000: 'optimal
-hyperparameters are found empirically by cross-validation')."""
+"""What tuning works on: features and encoded labels, the held-out test split and the validation
+folds, the last three as the task's entry gives them (tuners/tasks.py: k-fold for small data, one
+validation split for large data; seed 000: 'optimal hyperparameters are found empirically by
+cross-validation')."""
 
 from __future__ import annotations
 
@@ -8,25 +9,17 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from advisor.errors import InputError
 from advisor.features import FeatureSpec, feature_frame
 from advisor.modality import pixel_columns
 from advisor.sequences import sequence_arrays, thin
 from advisor.types import Modality, Profile, Task
+from tuners.tasks import CV_FOLDS, TASKS, Splits
 
-TEST_FRACTION = 0.2
-# Up to this many training rows, k-fold CV; above it one validation split is both enough and affordable.
-CV_MAX_ROWS = 20_000
-CV_FOLDS = 5
-VALIDATION_FRACTION = 0.2
 # Longer series are thinned (every k-th step kept) to at most this many steps: an RNN's cost grows
 # with the steps, and a CPU trains a few hundred steps per series in seconds.
 SEQUENCE_MAX_STEPS = 500
-# Balanced accuracy replaces accuracy when the rarest class has less than this share of an even
-# split (with 10 classes: under 5% of rows; with 2: under 25%).
-IMBALANCED_SHARE_OF_EVEN = 0.5
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -115,7 +108,7 @@ def prepare(frame: pd.DataFrame, profile: Profile, seed: int, inputs: str = "tab
         task=profile.task,
         spec=spec,
         classes=classes,
-        metric=_metric(profile),
+        metric=TASKS[profile.task].metric(profile),
         x_train=take(x, train),
         y_train=y_train,
         x_test=take(x, test),
@@ -134,9 +127,7 @@ def _test_split(samples: int, y, profile: Profile, seed: int, test_rows, row_sam
     if test_rows is not None:
         test = np.unique(row_sample[test_rows]) if row_sample is not None else np.asarray(test_rows)
         return np.setdiff1d(indices, test), np.sort(test)
-    stratify = y if profile.task.is_classification and _can_stratify(y, TEST_FRACTION) else None
-    train, test = train_test_split(indices, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
-    return np.sort(train), np.sort(test)
+    return TASKS[profile.task].test_split(samples, y, seed)
 
 
 def sequence_inputs(frame: pd.DataFrame, profile: Profile):
@@ -176,64 +167,20 @@ def encode_target(frame: pd.DataFrame, profile: Profile) -> tuple[np.ndarray | N
 
 
 def encode_labels(target: pd.Series | None, task: Task) -> tuple[np.ndarray | None, tuple[str, ...]]:
-    """Regression targets as floats; class labels as codes into the sorted class names."""
+    """The target as the task encodes it (regression: floats; classes: codes into the sorted names)."""
     if target is None:
         return None, ()
-    if task == Task.REGRESSION:
-        return target.to_numpy(dtype=np.float64), ()
-    labels = target.astype(str).to_numpy(dtype=object)
-    classes, codes = np.unique(labels, return_inverse=True)
-    return codes.astype(np.int64), tuple(str(c) for c in classes)
+    return TASKS[task].encode(target)
 
 
 def metric_reason(profile: Profile) -> str:
     """Why the run is scored by its metric, and what that means for the models (result.json's
     tuning.metric_reason, shown in the report)."""
-    metric = _metric(profile)
-    if metric == "silhouette":
-        return "no target: clusterings are compared by silhouette on held-out rows"
-    if metric == "r2":
-        return "a numeric target: R², the share of its variance the model explains (1 is perfect, 0 is the mean)"
-    even = 1.0 / max(profile.classes, 2)
-    if metric == "accuracy" and profile.minority_fraction is None:
-        return "accuracy, each prediction the most probable class"
-    if metric == "accuracy":
-        return (f"the classes are near even (the smallest is {profile.minority_fraction:.0%} of rows, an even share "
-                f"{even:.0%}): accuracy, each prediction the most probable class")
-    return (f"the smallest class is {profile.minority_fraction:.0%} of rows, under half of an even share ({even:.0%}), "
-            "so plain accuracy would reward always predicting the majority: balanced accuracy, the mean recall "
-            "over the classes. Whether to weight the classes by inverse frequency is searched (class weights, naive "
-            "Bayes priors, boosting's sample weights, the nets' weighted loss); predictions stay the most probable "
-            "class (a 0.5 threshold for two classes): the weighting moves the decision boundary, no threshold is tuned")
+    return TASKS[profile.task].metric_reason(profile)
 
 
-def _metric(profile: Profile) -> str:
-    if profile.task == Task.CLUSTERING:
-        return "silhouette"
-    if profile.task == Task.REGRESSION:
-        return "r2"
-    even = 1.0 / max(profile.classes, 2)
-    imbalanced = profile.minority_fraction is not None and profile.minority_fraction < IMBALANCED_SHARE_OF_EVEN * even
-    return "balanced_accuracy" if imbalanced else "accuracy"
-
-
-def _can_stratify(y: np.ndarray, fraction: float) -> bool:
-    counts = np.bincount(y)
-    return counts[counts > 0].min() >= 2 and fraction * len(y) >= len(counts)
-
-
-def validation_splits(rows: int, y: np.ndarray | None, task: Task, seed: int,
-                      folds: int = CV_FOLDS) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    indices = np.arange(rows)
-    if rows > CV_MAX_ROWS:
-        stratify = y if task.is_classification and _can_stratify(y, VALIDATION_FRACTION) else None
-        train, valid = train_test_split(indices, test_size=VALIDATION_FRACTION, random_state=seed, stratify=stratify)
-        return ((np.sort(train), np.sort(valid)),)
-    if task.is_classification and np.bincount(y).min() >= folds:
-        found = StratifiedKFold(folds, shuffle=True, random_state=seed).split(indices, y)
-    else:
-        found = KFold(folds, shuffle=True, random_state=seed).split(indices)
-    return tuple((train, valid) for train, valid in found)
+def validation_splits(rows: int, y: np.ndarray | None, task: Task, seed: int, folds: int = CV_FOLDS) -> Splits:
+    return TASKS[task].validation_splits(rows, y, seed, folds)
 
 
 def subset(problem: Problem, seed: int, share: float, smallest: int, largest: int, folds: int) -> Problem:
