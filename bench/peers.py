@@ -19,6 +19,8 @@ Points are the metric x 100 (accuracy, balanced accuracy, R^2). The gap is the a
 score minus the better peer's. Goals: within 0.5 point of the better peer on >= 85% of the sets,
 never more than 1 point below; the advisor's median wall time <= 1.5 x AutoGluon's.
 Rows are saved as they finish (RESULTS/peers_BUDGET.json); a rerun skips sets already there.
+`--advisor-only` runs the advisor again on every saved set and keeps the peers' recorded scores
+and times (the same splits and metric): the advisor's change measured without rerunning the peers.
 """
 
 from __future__ import annotations
@@ -92,17 +94,29 @@ def measure(entry, path: Path, budget: str, seed: int, scratch: Path) -> dict:
             "autogluon": _guarded(run_autogluon, split, metric, budget_s, scratch / f"{entry.name}-autogluon"),
             "flaml": _guarded(run_flaml, split, metric, budget_s, seed)}
     runs["flaml"]["learner"] = runs["flaml"].pop("best_estimator", None)
-    floor = constant_score(split, metric)
+    return _row(entry, metric, len(split[1]) + len(split[3]), constant_score(split, metric), runs)
+
+
+def remeasure(entry, path: Path, budget: str, seed: int, scratch: Path, saved: dict) -> dict:
+    """The advisor run again beside the peers' recorded run of the same set (same split, metric, budget)."""
+    advisor = _guarded(run_the_advisor, path, budget, seed, scratch / f"{entry.name}-advisor", entry.target)
+    recorded = {t: {"test_score": saved["scores"][t], "wall_s": saved["wall_s"][t], "learner": saved["learner"][t],
+                    "error": saved["errors"][t]} for t in PEERS}
+    return _row(entry, saved["metric"], saved["rows"], saved["constant"], {"advisor": advisor, **recorded})
+
+
+def _row(entry, metric: str, rows: int, floor: float, runs: dict) -> dict:
     scores = {tool: runs[tool]["test_score"] for tool in TOOLS}
     top = max([s for s in scores.values() if s is not None], default=floor)
     peers = [scores[p] for p in PEERS if scores[p] is not None]
     gap = None if scores["advisor"] is None or not peers else 100 * (scores["advisor"] - max(peers))
     return {"dataset": entry.name, "kind": entry.kind, "modality": entry.modality, "source": entry.source,
-            "metric": metric, "rows": len(split[1]) + len(split[3]), "scores": scores, "constant": floor,
-            "default": advisor.get("default"), "chosen_by": advisor.get("chosen_by"),
+            "metric": metric, "rows": rows, "scores": scores, "constant": floor,
+            "default": runs["advisor"].get("default"), "chosen_by": runs["advisor"].get("chosen_by"),
             "normalised": {t: None if s is None else normalised(s, floor, top) for t, s in scores.items()},
             "gap_points": gap, "wall_s": {t: runs[t]["wall_s"] for t in TOOLS},
-            "learner": {t: runs[t].get("learner") for t in TOOLS}, "errors": {t: runs[t].get("error") for t in TOOLS}}
+            "learner": {t: runs[t].get("learner") for t in TOOLS}, "errors": {t: runs[t].get("error") for t in TOOLS},
+            "held_out": entry in TABLES}
 
 
 def _num(value, digits: int = 4) -> str:
@@ -173,6 +187,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", help="names from bench/corpus.py and bench/tables.py (default: all)")
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--advisor-only", action="store_true",
+                        help="run the advisor again beside the peers' recorded run of each saved set")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # FLAML's and AutoGluon's advice on every fit
     try:
@@ -186,15 +202,21 @@ def main() -> None:
     stem = args.results / f"peers_{args.budget}"
     rows = [r for r in _saved(stem.with_suffix(".json"), args.budget, args.seed) if r["dataset"] in {e.name for e, _ in entries}]
     with tempfile.TemporaryDirectory() as scratch:
+        saved = {r["dataset"]: r for r in rows} if args.advisor_only else {}
+        rows = [] if args.advisor_only else rows
         for entry, path in entries:
-            if any(r["dataset"] == entry.name for r in rows):
+            if args.advisor_only and entry.name in saved:
+                rows.append(remeasure(entry, path, args.budget, args.seed, Path(scratch), saved[entry.name]))
+            elif args.advisor_only or any(r["dataset"] == entry.name for r in rows):
                 continue
-            rows.append(dict(measure(entry, path, args.budget, args.seed, Path(scratch)), held_out=entry in TABLES))
+            else:
+                rows.append(measure(entry, path, args.budget, args.seed, Path(scratch)))
             r = rows[-1]
             print(f"{entry.name:24} " + "  ".join(f"{t} {_num(r['scores'][t])} ({r['wall_s'][t]:.0f} s)" for t in TOOLS)
                   + "".join(f"  [{t}: {e}]" for t, e in r["errors"].items() if e), flush=True)
-            stem.with_suffix(".json").write_text(json.dumps({"budget": args.budget, "seed": args.seed, "rows": rows},
-                                                            indent=1), encoding="utf-8")
+            stem.with_suffix(".json").write_text(json.dumps({"budget": args.budget, "seed": args.seed, "rows": rows,
+                                                             "advisor_only": args.advisor_only}, indent=1),
+                                                 encoding="utf-8")
     order = {e.name: i for i, (e, _) in enumerate(entries)}
     rows.sort(key=lambda r: order[r["dataset"]])
     import autogluon.core
@@ -204,13 +226,16 @@ def main() -> None:
         f"# The advisor beside AutoGluon and FLAML at an equal budget ({args.budget})", "",
         machine_line(autogluon=autogluon.core.__version__, flaml=flaml.__version__,
                      **{"scikit-learn": sklearn.__version__}),
-        f"Command: `python bench/peers.py --budget {args.budget} --seed {args.seed}`", "",
+        f"Command: `python bench/peers.py --budget {args.budget} --seed {args.seed}"
+        f"{' --advisor-only' if args.advisor_only else ''}`", "",
         "Same training rows and test rows (the advisor's seeded 20% split), the advisor's metric, "
         f"{args.budget} each: the advisor's `--budget` (the whole run), AutoGluon's `time_limit` (preset "
         "medium_quality), FLAML's `time_budget`. The advisor's wall time is `advisor recommend` in a fresh "
         "process from start to exit (Python's, Ray's and the libraries' start-up, the report and the export "
         "included); the peers' are fit + predict in this process. A gap is the "
         "advisor's test score minus the better peer's, in points (metric x 100).", "",
+        *(["With `--advisor-only`: the advisor's columns are from this run; AutoGluon's and FLAML's are the "
+           "recorded run's of the same sets, splits and budget, on this machine.", ""] if args.advisor_only else []),
         *summary(rows, parse_duration(args.budget)),
         *table(rows),
     ])
