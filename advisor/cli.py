@@ -121,10 +121,20 @@ class Budget(click.ParamType):
               help="Ray Tune: configurations trained together in one trial; the nets' differ in learning "
                    "rate, momentum, dropout, L1 and L2 (default: linear and naive_bayes 8; with --gpus-per-trial: "
                    "64, rnn 8; without: mlp 8, cnn and rnn 1; 1 turns it off).")
+@click.option("--task", type=click.Choice(["forecast", "classification", "regression", "clustering"]),
+              help="Override the detected task. forecast: the next values of the series (a time column with regular "
+                   "steps and a numeric target are detected as one without this flag).")
+@click.option("--time", "time_column", metavar="COL", help="Forecast: the time column (dates or whole-number steps).")
+@click.option("--series", "series_column", metavar="COL",
+              help="Forecast: the column telling many series apart (long format: one row per series and step).")
+@click.option("--horizon", type=click.IntRange(min=1), metavar="H",
+              help="Forecast: steps ahead to forecast and test on (default: one season, else 10%% of the shortest "
+                   "series).")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
               seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
               gpus_per_trial: float, address: str | None, test_file: Path | None, refit_all: bool, race: bool,
-              patience: int | None, population: int | None) -> None:
+              patience: int | None, population: int | None, task: str | None, time_column: str | None,
+              series_column: str | None, horizon: int | None) -> None:
     """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
     DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
@@ -137,7 +147,7 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
         command=_command(tuner),
         budget_s=budget, trials=trials, search=search, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
         address=address, tuner=tuner, population=population, test=test_file, refit_all=refit_all,
-        race=race, patience=patience,
+        race=race, patience=patience, task=task, time=time_column, series=series_column, horizon=horizon,
     )
     _run_and_print(options, as_json, resume=False)
 

@@ -20,10 +20,11 @@ from advisor.thresholds import RACE_MAX_POINT_GAP
 from advisor.loading import load, training_arrays
 from advisor.profiling import drop_missing_targets, profile as profile_dataset
 from advisor.events import OnEvent, RunFailed, RunFinished, RunStarted
-from advisor.types import Family, to_jsonable
+from advisor.types import Family, Task, to_jsonable
 from reports import write_report
 from rules import RULES, Decision, contenders, decide, settle
 from tuners.backends import BACKENDS
+from tuners.tasks import TASKS
 
 DEFAULT_RUNS_FOLDER = "advisor-runs"
 # result.json's layout: 2 adds schema_version, tuning.defaults and best.anchor (keys are only ever added).
@@ -33,6 +34,9 @@ RUN_OPTIONS = "run.json"  # what `advisor resume` reads to continue a run
 SEARCHES = {name: entry.searches for name, entry in BACKENDS.items()}
 DEFAULT_SEARCH = {name: entry.default_search for name, entry in BACKENDS.items()}
 BACKEND_NAMES = {name: entry.title for name, entry in BACKENDS.items()}
+# --task's words -> the task it asks for (classification: binary or multiclass by the classes)
+ASKED_TASKS = {None: None, "forecast": Task.FORECAST, "classification": Task.BINARY, "regression": Task.REGRESSION,
+               "clustering": Task.CLUSTERING}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +62,10 @@ class RecommendOptions:
     refit_all: bool = False  # after scoring, refit the chosen configuration on every row (train + test) and export it
     patience: int | None = None  # finished trials without a rise beyond noise that end a stage; None: measured default; 0: never
     race: bool = True  # race the rules' top two families on a random subset when they are close (tuners/family_race.py)
+    task: str | None = None  # --task: forecast, classification, regression or clustering; None: detected
+    time: str | None = None  # --time: the forecast's time column
+    series: str | None = None  # --series: the column telling a panel's series apart
+    horizon: int | None = None  # --horizon: steps to forecast; None: one season, else 10% of the shortest series
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -109,26 +117,25 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
 
     progress(f"profiling {len(dataset.frame):,} rows and probing linearity")
     clock = time.perf_counter()
-    profile = profile_dataset(dataset, seed=options.seed)
+    profile = profile_dataset(dataset, seed=options.seed, task=ASKED_TASKS[options.task],
+                              time=options.time, series=options.series)
     timings["profile_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     decision = decide(profile, RULES, override=options.family, budget_s=options.budget_s if options.tune else None)
     timings["rules_s"] = time.perf_counter() - clock
 
-    outcome = race = None
+    sections: dict[str, Any] | None = None
+    notes = list(profile.notes) + list(decision.notes)
     if options.tune:
         clock = time.perf_counter()
-        outcome, decision, race = _tune(dataset, profile, decision, options, run_dir, progress, on_event, ends)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomically(run_dir / RUN_OPTIONS, json.dumps(options.to_json(), indent=2))
+        stage = STAGES[TASKS[profile.task].stage]
+        sections, decision, stage_notes = stage(dataset, profile, decision, options, run_dir, progress, on_event, ends)
+        notes += stage_notes
         timings["tune_s"] = time.perf_counter() - clock  # the race, the search and the cluster's start
-    notes = list(profile.notes) + list(decision.notes)
-    if outcome is not None:
-        if outcome.backend != options.tuner:
-            tuned = ", ".join(sorted(f.value for f in BACKENDS[options.tuner].families or ()))
-            notes.append(f"--tuner {options.tuner} tunes {tuned}; {outcome.family} was "
-                         f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
-        notes += _test_notes(options, len(outcome.test_rows))
-    result = build_result(profile, decision, run_dir, options, timings, notes, outcome, race)
+    result = build_result(profile, decision, run_dir, options, timings, notes, sections)
     progress(f"writing {run_dir}")
     write_run(result, run_dir)
     return result
@@ -155,14 +162,12 @@ def check_search(tuner: str, search: str | None) -> None:
                          f"{', '.join(SEARCHES[tuner])}{hint}.")
 
 
-def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
-          on_event: OnEvent | None, ends: float):
+def _tune_table(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
+                on_event: OnEvent | None, ends: float):
     """The race if the rules are unsure, then the search, within what is left of the budget at `ends`
     (time.time()); the refits start no epoch or round after it (plus FINISH_SLACK of the budget)."""
     import tuners  # Ray and the model libraries load only when tuning
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(run_dir / RUN_OPTIONS, json.dumps(options.to_json(), indent=2))
     search = options.search or DEFAULT_SEARCH[options.tuner]
     settings = tuners.TuneSettings(
         budget_s=max(1.0, ends - time.time()), trials=options.trials, search=search, cpus_per_trial=options.cpus_per_trial,
@@ -183,7 +188,32 @@ def _tune(dataset, profile, decision: Decision, options: RecommendOptions, run_d
         outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows,
                               images=images)
     frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
-    return outcome, decision, race
+    notes = []
+    if outcome.backend != options.tuner:
+        tuned = ", ".join(sorted(f.value for f in BACKENDS[options.tuner].families or ()))
+        notes.append(f"--tuner {options.tuner} tunes {tuned}; {outcome.family} was "
+                     f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
+    return _table_sections(outcome, options, race), decision, notes + _test_notes(options, len(outcome.test_rows))
+
+
+def _tune_series(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
+                 on_event: OnEvent | None, ends: float):
+    """The forecast: every forecaster backtested on time-ordered windows; the lowest MASE is the family."""
+    from tuners.forecast import ForecastSettings, tune_forecast
+
+    if options.test is not None or options.refit_all:
+        raise InputError("--test and --refit-all do not apply to a forecast: its test window is the last --horizon "
+                         "steps of every series, and predict fits the chosen model on the history it is given.")
+    clean, _ = drop_missing_targets(dataset)
+    order = tuple(r.family.value for r in decision.ranking)
+    settings = ForecastSettings(budget_s=max(1.0, ends - time.time()), seed=options.seed, horizon=options.horizon,
+                                family=options.family.value if options.family else None, order=order)
+    progress(f"backtesting forecasters on {profile.forecast.series} series (budget {settings.budget_s:.0f} s)")
+    sections = tune_forecast(clean.frame, profile, settings, run_dir, on_event)
+    reason = sections["best"]["chosen_because"]
+    if options.family:
+        return sections, decision, []
+    return sections, dataclasses.replace(decision, chosen_by="backtest"), [f"Forecast by {sections['family']}: {reason}"]
 
 
 def _race(frame, profile, decision: Decision, racing, settings, run_dir: Path, progress: Progress,
@@ -224,8 +254,27 @@ def with_test_file(clean, profile, test: Path | None):
     return frame, np.arange(len(clean.frame), len(frame))
 
 
+def _table_sections(outcome, options: RecommendOptions, race: dict[str, Any] | None) -> dict[str, Any]:
+    """result.json's sections from the table stage's TuneOutcome (and the family race's record)."""
+    tuning = to_jsonable(outcome)
+    tuning.pop("test_rows")
+    result = dict(best=tuning.pop("best"), trials=tuning.pop("trials"), budget_s=tuning["budget_s"],
+                  wall_s=tuning["wall_s"], baseline=tuning.pop("baseline"), model=tuning.pop("model"), tuning=tuning)
+    duel = tuning.pop("duel")
+    if duel is not None:
+        result["duel"] = duel
+    result["test_set"] = {"source": "file" if options.test else "split",
+                          "path": str(options.test) if options.test else None, "samples": len(outcome.test_rows)}
+    result["best"]["refit_all"] = options.refit_all
+    result["budget_s"] = options.budget_s  # the run's, the race's share included (tuning.budget_s: the search's)
+    if race is not None:
+        result["race"] = race
+        result["wall_s"] = round(result.get("wall_s", 0.0) + race["seconds"], 2)
+    return result
+
+
 def build_result(profile, decision: Decision, run_dir: Path, options: RecommendOptions, timings, notes,
-                 outcome=None, race: dict[str, Any] | None = None) -> dict[str, Any]:
+                 sections: dict[str, Any] | None = None) -> dict[str, Any]:
     result = {
         "schema_version": SCHEMA_VERSION,
         "family": decision.family.value,
@@ -250,7 +299,7 @@ def build_result(profile, decision: Decision, run_dir: Path, options: RecommendO
             }
             for t in decision.trace
         ],
-        "tuned": outcome is not None,
+        "tuned": sections is not None,
         "notes": notes,
         "run_dir": str(run_dir),
         "command": options.command,
@@ -259,29 +308,12 @@ def build_result(profile, decision: Decision, run_dir: Path, options: RecommendO
         "advisor_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    if outcome is not None:
-        tuning = to_jsonable(outcome)
-        tuning.pop("test_rows")
-        result.update(
-            best=tuning.pop("best"),
-            trials=tuning.pop("trials"),
-            budget_s=tuning["budget_s"],
-            wall_s=tuning["wall_s"],
-            baseline=tuning.pop("baseline"),
-            model=tuning.pop("model"),
-            tuning=tuning,
-        )
-        duel = tuning.pop("duel")
-        if duel is not None:
-            result["duel"] = duel
-        result["test_set"] = {"source": "file" if options.test else "split", "path": str(options.test) if options.test else None,
-                              "samples": len(outcome.test_rows)}
-        result["best"]["refit_all"] = options.refit_all
-        result["budget_s"] = options.budget_s  # the run's, the race's share included (tuning.budget_s: the search's)
-    if race is not None:
-        result["race"] = race
-        result["wall_s"] = round(result.get("wall_s", 0.0) + race["seconds"], 2)
+    if sections is not None:
+        result.update(sections)
     return result
+
+
+STAGES = {"table": _tune_table, "series": _tune_series}  # TaskDef.stage -> the pipeline's tune stage
 
 
 def prepare_run_dir(out: Path | None, data: Path) -> Path:

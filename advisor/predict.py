@@ -17,7 +17,13 @@ from advisor.types import SequenceShape
 
 def predict(run_dir: Path, data: Path) -> pd.DataFrame:
     from tuners.export import load_model
+    from tuners.forecast.predict import forecast_manifest, forecast_next, is_forecast
 
+    if is_forecast(run_dir / "model"):  # a forecast: the next steps after each series in DATA
+        manifest = forecast_manifest(run_dir / "model")
+        if not data.exists():
+            raise InputError(f"{data}: no such file or folder. Check the path.")
+        return forecast_next(manifest, read_rows(data), str(data))
     model = load_model(run_dir / "model")
     if not data.exists():
         raise InputError(f"{data}: no such file or folder. Check the path.")

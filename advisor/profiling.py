@@ -13,13 +13,22 @@ from advisor.linearity import probe_linearity
 from advisor.loading import Dataset
 from advisor.modality import detect_modality
 from advisor.thresholds import MAX_CLASSES_FOR_INTEGER_TARGET, MIN_ROWS, PROFILE_SAMPLE_ROWS
-from advisor.types import Profile, Task
+from advisor.timeseries import detect
+from advisor.types import Linearity, Profile, SeriesShape, Task
 
 BALANCE_CLASSES_SHOWN = 20
+# A forecast's linearity is measured in its backtest (linear on lags against boosting on lags,
+# tuners/forecast), where windows keep the future out; the table probe's random folds would not.
+FORECAST_LINEARITY = Linearity(None, None, None, metric="mase", note="measured by backtest in the forecast stage: "
+                               "linear on lags against boosting on lags")
 
 
-def profile(dataset: Dataset, seed: int = 0) -> Profile:
-    dataset, dropped = drop_missing_targets(dataset)
+def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str | None = None,
+            series: str | None = None) -> Profile:
+    """`task` overrides the detected task (classification: binary or multiclass by the classes);
+    `time` and `series` name the forecast's columns when detection needs help (they ask for a
+    forecast: a table that is no regular series is then refused, not read as a table)."""
+    dataset, dropped = drop_missing_targets(_without_target(dataset) if task == Task.CLUSTERING else dataset)
     frame = dataset.frame
     if dataset.target is not None and frame.shape[1] < 2 and dataset.images is None:
         raise InputError(f"{dataset.source}: only the target column {dataset.target!r}; add feature columns to learn from.")
@@ -28,7 +37,8 @@ def profile(dataset: Dataset, seed: int = 0) -> Profile:
             f"{dataset.source}: {len(frame)} usable rows; at least {MIN_ROWS} are needed to hold out a test split "
             "and cross-validate. Add rows."
         )
-    task = _task(dataset)
+    shape = _series_shape(dataset, task, time, series)
+    task = Task.FORECAST if shape is not None else _task(dataset, task)
     sample = frame if len(frame) <= PROFILE_SAMPLE_ROWS else frame.sample(PROFILE_SAMPLE_ROWS, random_state=seed)
     columns = profile_columns(frame, sample)
     if dataset.images is not None:
@@ -62,13 +72,43 @@ def profile(dataset: Dataset, seed: int = 0) -> Profile:
         column_profiles=columns,
         kind_counts=kind_counts,
         missing_fraction=float(np.mean([c.missing_fraction for c in columns])) if columns else 0.0,
-        linearity=probe_linearity(dataset, detection, columns, task, seed),
+        linearity=FORECAST_LINEARITY if shape is not None else probe_linearity(dataset, detection, columns, task, seed),
         image_shape=detection.image_shape,
         sequence=detection.sequence,
         sequence_length=_sequence_length(detection.sequence),
         dropped_target_missing=dropped,
         notes=tuple(notes),
+        forecast=shape,
     )
+
+
+def _without_target(dataset: Dataset) -> Dataset:
+    """--task clustering: the target column is left out."""
+    if dataset.target is None:
+        return dataset
+    return dataclasses.replace(dataset, frame=dataset.frame.drop(columns=[dataset.target]), target=None,
+                               target_reason="--task clustering: no target",
+                               notes=(*dataset.notes, f"--task clustering left the column {dataset.target!r} out"))
+
+
+def _series_shape(dataset: Dataset, task: Task | None, time: str | None, series: str | None) -> SeriesShape | None:
+    """The forecast's series when asked for (--task forecast, --time, --series) or, unasked, when the
+    table is one (a time column with regular steps and a numeric target); else None."""
+    asked = task == Task.FORECAST or time is not None or series is not None
+    if task not in (None, Task.FORECAST) or dataset.images is not None or dataset.target is None:
+        if asked and task in (None, Task.FORECAST):
+            raise InputError(f"{dataset.source}: forecasting needs a target column; name it with --target.")
+        return None
+    if not asked and _class_like(dataset.frame[dataset.target]):
+        return None  # a few whole-number values over time are classes, unless --task forecast says otherwise
+    return detect(dataset.frame, dataset.target, time, series, required=asked)
+
+
+def _class_like(target: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
+        return True
+    values = target.dropna().to_numpy(dtype=np.float64)
+    return bool(np.all(np.floor(values) == values)) and target.nunique() <= MAX_CLASSES_FOR_INTEGER_TARGET
 
 
 def drop_missing_targets(dataset: Dataset) -> tuple[Dataset, int]:
@@ -87,8 +127,9 @@ def drop_missing_targets(dataset: Dataset) -> tuple[Dataset, int]:
     return dataclasses.replace(dataset, frame=kept), int(missing.sum())
 
 
-def _task(dataset: Dataset) -> Task:
-    if dataset.target is None:
+def _task(dataset: Dataset, asked: Task | None = None) -> Task:
+    """The task the target implies; `asked` (--task) overrides it where the target allows."""
+    if dataset.target is None or asked == Task.CLUSTERING:
         return Task.CLUSTERING
     target = dataset.frame[dataset.target]
     distinct = target.nunique()
@@ -98,8 +139,15 @@ def _task(dataset: Dataset) -> Task:
             f"{dataset.source}: the target {dataset.target!r} has the same value ({value!r}) in every row: "
             "nothing to learn. Pick another --target."
         )
-    if pd.api.types.is_bool_dtype(target) or not pd.api.types.is_numeric_dtype(target):
+    if asked in (Task.BINARY, Task.MULTICLASS):
         return Task.BINARY if distinct == 2 else Task.MULTICLASS
+    if pd.api.types.is_bool_dtype(target) or not pd.api.types.is_numeric_dtype(target):
+        if asked == Task.REGRESSION:
+            raise InputError(f"{dataset.source}: --task regression needs a numeric target; {dataset.target!r} is not "
+                             "numeric. Pick another --target or --task classification.")
+        return Task.BINARY if distinct == 2 else Task.MULTICLASS
+    if asked == Task.REGRESSION:
+        return Task.REGRESSION
     values = target.to_numpy(dtype=np.float64)
     integral = bool(np.all(np.floor(values) == values))
     if integral and distinct <= MAX_CLASSES_FOR_INTEGER_TARGET:

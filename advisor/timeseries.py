@@ -19,7 +19,6 @@ at lag 4, a random walk -0.12 at lag 12.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import warnings
 
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError
+from advisor.types import SeriesShape
 
 TIME_WORDS = frozenset({"year", "time", "t", "step", "period", "date", "datetime", "timestamp", "month", "week",
                         "day", "hour"})
@@ -36,17 +36,6 @@ SEASON_ACF_MIN = 0.3  # autocorrelation at the season's lag that confirms it
 MIN_STEPS = 3  # a frequency needs three points
 SERIES_MAX_SHARE = 0.5  # a series id column has at most this many distinct values per row
 PARSE_SAMPLE = 20  # rows of a text column parsed as dates before all of them are
-
-
-@dataclasses.dataclass(frozen=True)
-class SeriesShape:
-    time_column: str
-    series_column: str | None  # None: one series
-    frequency: str  # a pandas offset alias ("MS", "W-SAT", "QS-OCT"), or "step" for whole numbers
-    season_length: int  # 1: no season
-    season_reason: str
-    series: int
-    lengths: dict[str, int]  # {"min", "median", "max"} steps per series
 
 
 def detect(frame: pd.DataFrame, target: str | None, time: str | None = None, series: str | None = None,
@@ -65,6 +54,10 @@ class _NotSeries(Exception):
 
 
 def _detect(frame: pd.DataFrame, target: str | None, time: str | None, series: str | None) -> SeriesShape:
+    if target is not None and target in frame and _numeric_target(frame[target], distinct=1) \
+            and frame[target].nunique() == 1:
+        raise _NotSeries(f"the target {target!r} is constant ({frame[target].iloc[0]} in every row): nothing to "
+                         "forecast but that value.")
     if target is None or target not in frame or not _numeric_target(frame[target]):
         raise _NotSeries(f"forecasting needs a numeric target; {target!r} is not one.")
     frame = frame.reset_index(drop=True)  # rows are named by position in messages
@@ -75,6 +68,9 @@ def _detect(frame: pd.DataFrame, target: str | None, time: str | None, series: s
     if series is not None and series not in frame:
         raise _NotSeries(f"no column {series!r} (--series).")
     series = series or _series_column(frame, target, time, stamps)
+    if series is not None and frame.groupby(series, sort=False)[target].nunique().max() <= 1:
+        raise _NotSeries(f"{target!r} holds one value per {series!r}: a label per series (sequence classification), "
+                         "not values to forecast.")
     groups = [np.arange(len(frame))] if series is None else [np.asarray(i) for i in
                                                              frame.groupby(series, sort=False).indices.values()]
     frequency = _frequency(stamps, groups, time)
@@ -84,8 +80,10 @@ def _detect(frame: pd.DataFrame, target: str | None, time: str | None, series: s
                        {"min": lengths[0], "median": int(np.median(lengths)), "max": lengths[-1]})
 
 
-def _numeric_target(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and values.nunique() > 2
+def _numeric_target(values: pd.Series, distinct: int = 3) -> bool:
+    """Numbers (not booleans) with at least `distinct` values."""
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and \
+        values.nunique() >= distinct
 
 
 def _time_column(frame: pd.DataFrame, target: str) -> str:
@@ -153,11 +151,27 @@ def _step(stamps: pd.Series, time: str) -> str:
     calendar = _inferred(ordered) if pd.api.types.is_datetime64_any_dtype(ordered) else None
     if calendar:
         return calendar  # months and years: calendar steps of unequal days
+    if pd.api.types.is_datetime64_any_dtype(ordered):
+        _calendar_gap(ordered, time)
     usual = steps.mode().iloc[0]
     odd = steps.index[(steps != usual).to_numpy()][0]
     before = ordered.index[ordered.index.get_loc(odd) - 1]
     raise _NotSeries(f"{time!r} steps irregularly: rows {before + 1} and {odd + 1} are {steps[odd]} apart where "
                      f"the series steps {usual}; resample it to a regular frequency.")
+
+
+def _calendar_gap(ordered: pd.Series, time: str) -> None:
+    """Where sorted datetimes first leave the calendar step their first rows take (months, quarters: steps of
+    unequal days), as _NotSeries; nothing when no calendar step fits their start."""
+    for first in (4, 8, 16):
+        found = _inferred(ordered.iloc[:first]) if len(ordered) > first else None
+        if found and not found[0].isdigit():
+            expected = pd.date_range(ordered.iloc[0], periods=len(ordered), freq=found)
+            odd = int(np.argmax(ordered.to_numpy() != expected.to_numpy()))
+            before, at = ordered.index[odd - 1], ordered.index[odd]
+            raise _NotSeries(f"{time!r} steps irregularly: rows {before + 1} and {at + 1} go from "
+                             f"{ordered.iloc[odd - 1]:%Y-%m-%d} to {ordered.iloc[odd]:%Y-%m-%d} where the {found} "
+                             f"series steps to {expected[odd]:%Y-%m-%d}; resample it to a regular frequency.")
 
 
 def _inferred(ordered: pd.Series) -> str | None:

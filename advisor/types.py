@@ -17,6 +17,7 @@ class Task(str, enum.Enum):
     MULTICLASS = "multiclass"
     REGRESSION = "regression"
     CLUSTERING = "clustering"
+    FORECAST = "forecast"  # the next values of one series or many (advisor/timeseries.py detects it)
 
     @property
     def is_classification(self) -> bool:
@@ -99,6 +100,20 @@ class SequenceShape:
 
 
 @dataclasses.dataclass(frozen=True)
+class SeriesShape:
+    """A table read as series to forecast: its time column, the column telling series apart (None:
+    one series), the step, and the season length confirmed by autocorrelation (1: none)."""
+
+    time_column: str
+    series_column: str | None  # None: one series
+    frequency: str  # a pandas offset alias ("MS", "W-SAT", "QS-OCT"), or "step" for whole numbers
+    season_length: int  # 1: no season
+    season_reason: str
+    series: int
+    lengths: dict[str, int]  # {"min", "median", "max"} steps per series
+
+
+@dataclasses.dataclass(frozen=True)
 class Profile:
     source: str
     format: str
@@ -122,6 +137,7 @@ class Profile:
     sequence_length: dict[str, float] | None = None  # {"min", "median", "max"} steps per series
     dropped_target_missing: int = 0
     notes: tuple[str, ...] = ()
+    forecast: SeriesShape | None = None  # the series' shape when the task is forecasting
 
     @property
     def features(self) -> int:

@@ -226,5 +226,9 @@ def test_results(result: dict[str, Any]) -> str | None:
 def all_plots(result: dict[str, Any]) -> dict[str, str | None]:
     if not result.get("tuned"):
         return {}
+    if "forecast" in result:
+        from reports.forecast_plots import forecast_plots
+
+        return forecast_plots(result)
     return {"scores": score_over_trials(result), "parameters": parameters_against_score(result),
             "curves": learning_curves(result), "duel": duel(result), "test": test_results(result)}

@@ -19,6 +19,8 @@ from rules.model import Condition, Op, Rule, When, all_of, any_of, boost, exclud
 TREE = "seed 002_dec45b93dff8989c.txt (model-selection decision tree)"
 TRAINING = "seed 001_f5acf137fc652578.txt (model hyperparameters)"
 MEASURED = "measurement: shared/DATASETS.md"
+M4 = ("Makridakis, Spiliotis and Assimakopoulos (2020), The M4 Competition: statistical methods beat most "
+      "machine-learning entries at a fraction of the cost")
 PROBE = "measurement: the linearity probe on this data"
 SEQUENCE_EVIDENCE = ("measurement: bench/results/regret.md (GunPoint, ItalyPowerDemand and synthetic chirps in wide "
                      "format: the RNN below the best flat family or without a model at 30 s)")
@@ -204,6 +206,16 @@ RULES = check_rules(
             effects=(boost(Family.NAIVE_BAYES, -10),),
             reason="Naive Bayes never won on {modality} data in the measurements; it stays a fallback.",
             source=f"{MEASURED}: 'It never won on tabular data'",
+        ),
+        Rule(
+            id="forecast-lags-linear",
+            when=all_of(LABELLED, Condition("task", Op.EQ, Task.FORECAST)),
+            effects=(boost(Family.LINEAR, 50), *exclude(Family.MLP, Family.NAIVE_BAYES)),
+            reason=("A series to forecast ({series_count} series, {frequency} steps, season {season_length}): every "
+                    "forecaster is measured by backtest (naive, seasonal naive, Theta, ETS, ridge and boosting on "
+                    "lags) and the lowest MASE wins; the rules try the linear model on lags first. The MLP and "
+                    "naive Bayes do not forecast yet."),
+            source=f"{MEASURED}: a linear model on lags beat boosting and MLPs on all but one bundled series; {M4}",
         ),
         Rule(
             id="little-data-boosting",

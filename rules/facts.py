@@ -11,7 +11,7 @@ from advisor.types import Profile
 FACTS: dict[str, str] = {
     "labelled": "whether the data has a target column",
     "target": "the target column's name",
-    "task": "binary, multiclass, regression or clustering",
+    "task": "binary, multiclass, regression, clustering or forecast",
     "modality": "tabular, image, sequence or text",
     "samples": "examples a model learns from: rows, images, series or documents",
     "rows": "rows in the file",
@@ -29,6 +29,9 @@ FACTS: dict[str, str] = {
     "budget_s": "the run's --budget in seconds (None when the run does not tune)",
     "mlp_budget_s": "seconds an MLP needs on this many samples to train (MLP_SECONDS_PER_1K_SAMPLES)",
     "budget_short_for_mlp": "whether the budget is under mlp_budget_s (None when the run does not tune)",
+    "series_count": "series to forecast (None when the task is not forecasting)",
+    "frequency": "the forecast series' step, e.g. MS (monthly) or step (None when not forecasting)",
+    "season_length": "the forecast series' season in steps, 1 for none (None when not forecasting)",
 }
 
 
@@ -58,6 +61,9 @@ def facts(profile: Profile, budget_s: float | None = None) -> dict[str, Any]:
         "budget_s": budget_s,
         "mlp_budget_s": mlp_budget_s,
         "budget_short_for_mlp": None if budget_s is None else budget_s < mlp_budget_s,
+        "series_count": profile.forecast.series if profile.forecast else None,
+        "frequency": profile.forecast.frequency if profile.forecast else None,
+        "season_length": profile.forecast.season_length if profile.forecast else None,
     }
 
 

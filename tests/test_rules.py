@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from advisor.thresholds import LOTS_OF_DATA_SAMPLES, MLP_SECONDS_PER_1K_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS
-from advisor.types import Family, Linearity, Modality, Profile, SequenceShape, Task
+from advisor.types import Family, Linearity, Modality, Profile, SequenceShape, SeriesShape, Task
 from rules import RULES, decide
 from rules.engine import check_rules
 from rules.facts import FACTS, facts
@@ -29,6 +29,7 @@ def make_profile(**changes) -> Profile:
 
 
 SEQUENCE = SequenceShape("series_id", "step", ("value",), 200, 40, 60.0, 80)
+SERIES = SeriesShape("month", None, "MS", 12, "12 steps", 1, {"min": 240, "median": 240, "max": 240})
 WIDE_SEQUENCE = SequenceShape("", "", tuple(f"t{i}" for i in range(80)), 200, 40, 60.0, 80, layout="wide")
 
 # Each branch of seed 002's tree, with the family it must lead to.
@@ -61,6 +62,8 @@ BRANCHES = {
     "wide linear sequences": (
         dict(modality=Modality.SEQUENCE, sequence=WIDE_SEQUENCE, samples=200, linearity=LINEAR), Family.LINEAR,
     ),
+    # A series to forecast: the backtest measures every forecaster; the rules try the linear model on lags first.
+    "series to forecast": (dict(task=Task.FORECAST, classes=0, forecast=SERIES, linearity=UNMEASURED), Family.LINEAR),
     "unlabelled images": (
         dict(modality=Modality.IMAGE, image_shape=(8, 8, 1), target=None, task=Task.CLUSTERING, linearity=UNMEASURED),
         Family.KMEANS,

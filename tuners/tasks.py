@@ -33,6 +33,9 @@ class TaskDef:
     metric_reason: Callable[[Profile], str]  # why, and what it means for the models (tuning.metric_reason)
     encode: Callable[[pd.Series], tuple[np.ndarray, tuple[str, ...]]]  # target -> (y, class names)
     stratified: bool = False  # the test split and the folds keep each class's share
+    # The pipeline's tune stage for the task: "table" (samples split at random: tuners.tune) or
+    # "series" (time-ordered backtest windows: tuners.forecast.tune_forecast).
+    stage: str = "table"
 
     def test_split(self, samples: int, y: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(train, test) sample indices: a seeded 20%, stratified where the task is and the classes allow."""
@@ -98,5 +101,9 @@ REGRESSION = TaskDef(lambda profile: "r2", lambda profile: (
 CLUSTERING = TaskDef(lambda profile: "silhouette",
                      lambda profile: "no target: clusterings are compared by silhouette on held-out rows", _class_codes)
 
+FORECAST = TaskDef(lambda profile: "mase", lambda profile: (
+    "a forecast: MASE over the last steps of every series, scaled by each series' in-sample seasonal differences "
+    "(M4); lower is better"), _floats, stage="series")
+
 TASKS: dict[Task, TaskDef] = {Task.BINARY: CLASSIFICATION, Task.MULTICLASS: CLASSIFICATION,
-                              Task.REGRESSION: REGRESSION, Task.CLUSTERING: CLUSTERING}
+                              Task.REGRESSION: REGRESSION, Task.CLUSTERING: CLUSTERING, Task.FORECAST: FORECAST}

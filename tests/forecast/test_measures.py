@@ -1,4 +1,4 @@
-"""tuners/forecasting.py: the horizon, backtest windows that never see their future, MASE and sMAPE
+"""tuners/forecast/measures.py: the horizon, backtest windows that never see their future, MASE and sMAPE
 against hand computations, and the naive baselines (issue 19's ground)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advisor.errors import InputError
-from tuners.forecasting import (default_horizon, final_window, least_history, mase, seasonal_naive, smape,
+from tuners.forecast.measures import (default_horizon, final_window, least_history, mase, seasonal_naive, smape,
                                 windows)
 
 

@@ -1,0 +1,75 @@
+"""tuners/forecast/backtest.py and the forecasters: each window's forecaster sees only the steps
+before the window, and the forecasters forecast real series better than the naive baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from advisor.loading import load
+from advisor.profiling import profile
+from tuners.forecast.backtest import backtest, score
+from tuners.forecast.measures import final_window, windows
+from tuners.forecast.models import FORECASTERS
+from tuners.forecast.panel import panel_of
+
+
+@pytest.fixture(scope="module")
+def co2_panel(co2_monthly):
+    dataset = load(co2_monthly, "value")
+    return panel_of(dataset.frame, "value", profile(dataset).forecast)
+
+
+def test_the_panel_is_sorted_by_time_whatever_the_row_order(co2_panel):
+    stamps = co2_panel.stamps[0]
+    assert stamps.is_monotonic_increasing and len(stamps) == 526 and co2_panel.season_length == 12
+    assert co2_panel.values[0][0] == pytest.approx(316.1, abs=0.5)  # March 1958, the first month measured
+
+
+def test_no_window_ever_sees_its_future(co2_panel):
+    """A forecaster that records what it is handed: each history must be exactly the steps before
+    its window, and the phases it gets must stop at the window's end."""
+    seen = []
+
+    def spy(values, phases, future_phases, horizon, season_length, config, seed):
+        seen.append(([len(v) for v in values], [v.copy() for v in values], [len(p) for p in future_phases]))
+        return [np.full(horizon, v[-1]) for v in values]
+
+    spying = dataclasses.replace(FORECASTERS["naive"], forecast=spy)
+    spans = windows(co2_panel.lengths, 12, 12)
+    backtest(spying, {}, co2_panel, spans, seed=0)
+    score(spying, {}, co2_panel, final_window(co2_panel.lengths, 12), seed=0)
+    assert len(seen) == len(spans) + 1 == 4
+    for (lengths, histories, ahead), window in zip(seen, [*spans, final_window(co2_panel.lengths, 12)]):
+        start, end = window[0]
+        assert lengths == [start] and ahead == [end - start] == [12]
+        np.testing.assert_array_equal(histories[0], co2_panel.values[0][:start])
+    assert [w[0][0] for w in spans] == [478, 490, 502]  # three windows of 12 before the last 12 of 526
+
+
+def test_a_history_altered_after_the_window_start_changes_no_backtest_score(co2_panel):
+    """Scramble everything after each window's end: the window's score must not move."""
+    spans = windows(co2_panel.lengths, 12, 12)
+    linear = FORECASTERS["linear"]
+    config = linear.space(12, spans[0][0][0], 12)[0]
+    honest = backtest(linear, config, co2_panel, spans[:1], seed=0)["score"]
+    end = spans[0][0][1]
+    values = co2_panel.values[0].copy()
+    values[end:] = values[end:][::-1] * 3.0
+    scrambled = dataclasses.replace(co2_panel, values=(values,))
+    assert backtest(linear, config, scrambled, spans[:1], seed=0)["score"] == pytest.approx(honest, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["theta", "ets", "linear", "boosting"])
+def test_each_forecaster_beats_seasonal_naive_on_co2(co2_panel, name):
+    """CO2 has a steady trend under its season: every model family should clear the seasonal naive
+    forecast, which repeats last year and misses the year's rise."""
+    spans = windows(co2_panel.lengths, 12, 12)
+    forecaster = FORECASTERS[name]
+    config = forecaster.space(12, spans[0][0][0], 12)[0]
+    found = backtest(forecaster, config, co2_panel, spans, seed=0)
+    yardstick = backtest(FORECASTERS["seasonal_naive"], {}, co2_panel, spans, seed=0)
+    assert found["score"] < 0.8 * yardstick["score"], (found, yardstick)
+    assert len(found["window_scores"]) == 3 and found["sem"] > 0

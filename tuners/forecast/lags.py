@@ -1,0 +1,97 @@
+"""Regression on lags: one global model over every series of the panel, trained on windows of each
+series' own past (`lags` steps in, the next steps out), and the season's phase as one-hot dummies.
+
+Each window is taken relative to its last value and divided by its series' scale (the mean
+absolute seasonal difference, MASE's): the model learns changes in units of the series' usual
+step, so series of different levels share one model and a trend is a run of positive changes,
+which trees (that cannot extrapolate a level) can still follow.
+
+Multi-step: `direct` fits all `horizon` steps at once (one multi-output model: ridge does this in
+closed form, no error fed back); `recursive` fits the next step and feeds each forecast back as
+the newest lag (one model of one output, the cheaper way for boosting's trees).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+MAX_SAMPLES = 20_000  # windows a fit trains on at most: the newest of each series kept first
+MIN_WINDOWS = 8  # windows per series a lag count needs, else it is too long for the history
+
+
+def scale_of(values: np.ndarray, season_length: int) -> float:
+    m = season_length if len(values) > season_length else 1
+    scale = float(np.mean(np.abs(values[m:] - values[:-m]))) if len(values) > m else 0.0
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
+
+
+def _dummies(phase: np.ndarray, season_length: int) -> np.ndarray:
+    if season_length <= 1:
+        return np.zeros((len(phase), 0))
+    return np.eye(season_length)[phase]
+
+
+def training_windows(values: list[np.ndarray], phases: list[np.ndarray], lags: int, ahead: int,
+                     season_length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(X, Y): every window of `lags` steps followed by `ahead` steps, in each series' scale."""
+    xs, ys = [], []
+    for series, phase in zip(values, phases):
+        if len(series) < lags + ahead:
+            continue
+        windows = sliding_window_view(series, lags + ahead)[-MAX_SAMPLES:]
+        first = len(series) - lags - ahead + 1 - len(windows)  # the first kept window's start
+        level, scale = windows[:, lags - 1:lags], scale_of(series, season_length)
+        origin = phase[first + lags:first + lags + len(windows)]
+        xs.append(np.hstack([(windows[:, :lags] - level) / scale, _dummies(origin, season_length)]))
+        ys.append((windows[:, lags:] - level) / scale)
+    x, y = np.vstack(xs), np.vstack(ys)
+    if len(x) > MAX_SAMPLES:
+        keep = np.random.default_rng(0).choice(len(x), MAX_SAMPLES, replace=False)
+        x, y = x[keep], y[keep]
+    return x, y
+
+
+def _inputs(series: np.ndarray, phase: int, lags: int, season_length: int) -> tuple[np.ndarray, float, float]:
+    level, scale = series[-1], scale_of(series, season_length)
+    row = np.concatenate([(series[-lags:] - level) / scale, _dummies(np.array([phase]), season_length)[0]])
+    return row, level, scale
+
+
+def forecast_direct(model, values: list[np.ndarray], future_phases: list[np.ndarray], lags: int, horizon: int,
+                    season_length: int) -> list[np.ndarray]:
+    rows = [_inputs(series, phase[0], lags, season_length) for series, phase in zip(values, future_phases)]
+    out = np.asarray(model.predict(np.vstack([r[0] for r in rows]))).reshape(len(rows), horizon)
+    return [level + scale * change for (_, level, scale), change in zip(rows, out)]
+
+
+def forecast_recursive(model, values: list[np.ndarray], future_phases: list[np.ndarray], lags: int, horizon: int,
+                       season_length: int) -> list[np.ndarray]:
+    grown = [np.asarray(series, dtype=float) for series in values]
+    for step in range(horizon):
+        rows = [_inputs(series, phase[step], lags, season_length) for series, phase in zip(grown, future_phases)]
+        change = np.asarray(model.predict(np.vstack([r[0] for r in rows]))).reshape(-1)
+        grown = [np.append(series, level + scale * c) for series, (_, level, scale), c in zip(grown, rows, change)]
+    return [series[-horizon:] for series in grown]
+
+
+def lag_forecaster(make: Callable[[dict[str, Any], int], Any], direct: bool):
+    """A forecaster's function from a model maker: fit on the histories' windows, forecast each series."""
+    def forecast(values, phases, future_phases, horizon, season_length, config, seed):
+        lags = int(config["lags"])
+        x, y = training_windows(values, phases, lags, horizon if direct else 1, season_length)
+        model = make(config, seed)
+        model.fit(x, y if direct else y[:, 0])
+        step = forecast_direct if direct else forecast_recursive
+        return step(model, values, future_phases, lags, horizon, season_length)
+    return forecast
+
+
+def lag_choices(season_length: int, shortest: int, ahead: int) -> list[int]:
+    """Lag counts to search: one to three seasons, else 4 to 32 steps, where the shortest history
+    still gives MIN_WINDOWS windows."""
+    wanted = [season_length * k for k in (1, 2, 3)] if season_length > 1 else [4, 8, 16, 32]
+    fit = [p for p in wanted if p + ahead + MIN_WINDOWS <= shortest]
+    return fit or [p for p in (2, 3) if p + ahead + 2 <= shortest]

@@ -1,0 +1,135 @@
+"""The forecasters, by name: a new one is a function and one entry in FORECASTERS.
+
+Every forecaster has one signature: the histories (one array per series, oldest first), their
+steps' season phases and the phases of the `horizon` steps to forecast, the season length, one
+configuration from its space, and the seed; it returns one array of `horizon` forecasts per series.
+It sees nothing after a history's end: the backtest (tuners/forecast/backtest.py) hands it only
+the steps before each window.
+
+The choice of families follows the evidence the issue cites: the M4 competition (Makridakis,
+Spiliotis and Assimakopoulos, 2020), where statistical methods (exponential smoothing, Theta and
+their combinations) beat most machine-learning entries at a fraction of the cost, and
+shared/DATASETS.md's survey, where a linear model on lags beat boosting and MLPs on all but one
+bundled series; seed 002's 'Time? LSTM' is the deep family still to join (issue 19).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from tuners.forecast.lags import lag_choices, lag_forecaster
+from tuners.forecast.measures import seasonal_naive
+
+Forecast = Callable[..., list[np.ndarray]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Forecaster:
+    name: str
+    kind: str  # baseline (always run and reported), statistical (one model per series) or lags (one global model)
+    forecast: Forecast
+    space: Callable[[int, int, int], list[dict[str, Any]]]  # (season, shortest history, horizon) -> configurations
+    library: str
+    why: str
+
+
+def _naive(values, phases, future_phases, horizon, season_length, config, seed):
+    return [seasonal_naive(v, horizon, 1) for v in values]
+
+
+def _seasonal_naive(values, phases, future_phases, horizon, season_length, config, seed):
+    return [seasonal_naive(v, horizon, season_length) for v in values]
+
+
+def _theta(values, phases, future_phases, horizon, season_length, config, seed):
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    out = []
+    for series in values:
+        seasonal = season_length > 1 and len(series) >= 2 * season_length
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ThetaModel(series, period=season_length if seasonal else 1, deseasonalize=seasonal).fit()
+            out.append(np.asarray(model.forecast(horizon), dtype=float))
+    return out
+
+
+ETS_FORMS = [(None, False, None), ("add", False, None), ("add", True, None),
+             (None, False, "add"), ("add", False, "add"), ("add", True, "add")]
+
+
+def _ets(values, phases, future_phases, horizon, season_length, config, seed):
+    """Exponential smoothing with each series' own form (trend none, additive or damped; season
+    none or additive) chosen by AICc, as Hyndman's automatic ETS does."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    out = []
+    for series in values:
+        seasonal = season_length > 1 and len(series) >= 2 * season_length + 2
+        best, forecast = np.inf, seasonal_naive(series, horizon, season_length)
+        for trend, damped, season in ETS_FORMS:
+            if season and not seasonal:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    fit = ExponentialSmoothing(series, trend=trend, damped_trend=damped, seasonal=season,
+                                               seasonal_periods=season_length if season else None,
+                                               initialization_method="estimated").fit()
+                except (ValueError, np.linalg.LinAlgError):
+                    continue
+            if np.isfinite(fit.aicc) and fit.aicc < best:
+                best, forecast = fit.aicc, np.asarray(fit.forecast(horizon), dtype=float)
+        out.append(forecast)
+    return out
+
+
+def _ridge(config: dict[str, Any], seed: int):
+    from sklearn.linear_model import Ridge
+
+    return Ridge(alpha=float(config["alpha"]))
+
+
+def _xgb(config: dict[str, Any], seed: int):
+    from xgboost import XGBRegressor
+
+    return XGBRegressor(n_estimators=int(config["n_estimators"]), max_depth=int(config["max_depth"]),
+                        learning_rate=float(config["learning_rate"]), subsample=0.8, random_state=seed, n_jobs=2,
+                        verbosity=0)
+
+
+def _one(season: int, shortest: int, horizon: int) -> list[dict[str, Any]]:
+    return [{}]
+
+
+def _linear_space(season: int, shortest: int, horizon: int) -> list[dict[str, Any]]:
+    return [{"lags": p, "alpha": a} for p in lag_choices(season, shortest, horizon) for a in (1.0, 10.0, 0.1)]
+
+
+def _boosting_space(season: int, shortest: int, horizon: int) -> list[dict[str, Any]]:
+    return [{"lags": p, "max_depth": d, "n_estimators": 200, "learning_rate": 0.1}
+            for p in lag_choices(season, shortest, 1) for d in (3, 6)]
+
+
+FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
+    Forecaster("naive", "baseline", _naive, _one, "numpy",
+               "the last value, repeated: the floor every forecast must clear"),
+    Forecaster("seasonal_naive", "baseline", _seasonal_naive, _one, "numpy",
+               "the last season, repeated (the naive forecast without a season): MASE's own yardstick"),
+    Forecaster("theta", "statistical", _theta, _one, "statsmodels",
+               "the Theta method (Assimakopoulos and Nikolopoulos, 2000), M3's winner: a damped trend line and "
+               "simple exponential smoothing on the seasonally adjusted series"),
+    Forecaster("ets", "statistical", _ets, _one, "statsmodels",
+               "exponential smoothing, each series' trend and season form chosen by AICc (Hyndman et al. 2002's "
+               "automatic ETS), a benchmark that most M4 entries did not beat"),
+    Forecaster("linear", "lags", lag_forecaster(_ridge, direct=True), _linear_space, "scikit-learn",
+               "ridge regression on lags and season dummies, every step of the horizon at once (direct): the "
+               "linear model on lags that won shared/DATASETS.md's survey of the bundled series"),
+    Forecaster("boosting", "lags", lag_forecaster(_xgb, direct=False), _boosting_space, "XGBoost",
+               "gradient-boosted trees on lags and season dummies, one step at a time, each forecast fed back "
+               "(recursive): non-linear lag structure that a linear model misses"),
+)}

@@ -1,0 +1,88 @@
+"""A forecast's series as arrays: one (values, time stamps, season phases) per series, oldest step
+first, built from the table and its SeriesShape (advisor/timeseries.py), and the stamps that follow
+a series' end (what `advisor predict` writes its forecasts against).
+
+The phase of a step is its place in the season, read from its time stamp (the month of a monthly
+series, the weekday of a daily one, the hour of an hourly one), so series of a panel that start at
+different points of the season agree on it; whole-number steps take their value modulo the season.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import InputError
+from advisor.types import SeriesShape
+
+ONE_SERIES = "series"  # the name of a table's only series
+
+
+# season length -> a step's place in it, from its time stamp (pandas' .dt accessor)
+PHASES = {12: lambda clock: clock.month - 1, 4: lambda clock: clock.quarter - 1, 7: lambda clock: clock.day_of_week,
+          5: lambda clock: clock.day_of_week, 24: lambda clock: clock.hour, 60: lambda clock: clock.minute}
+
+
+@dataclasses.dataclass(frozen=True)
+class Panel:
+    ids: tuple[str, ...]
+    values: tuple[np.ndarray, ...]  # float64, oldest first
+    stamps: tuple[pd.Series, ...]  # the time column's values, parsed, in the same order
+    season_length: int
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(v) for v in self.values]
+
+
+def panel_of(frame: pd.DataFrame, target: str, shape: SeriesShape) -> Panel:
+    """The table's series, each sorted by time. Raises InputError on a series with a gap in its target."""
+    stamps = parse_stamps(frame[shape.time_column], shape.frequency)
+    if shape.series_column is None:
+        groups = {ONE_SERIES: np.arange(len(frame))}
+    else:
+        groups = {str(k): np.asarray(v) for k, v in frame.groupby(shape.series_column, sort=True).indices.items()}
+    ids, values, times = [], [], []
+    for name, rows in groups.items():
+        order = rows[np.argsort(stamps.iloc[rows].to_numpy(), kind="stable")]
+        series = pd.to_numeric(frame[target].iloc[order], errors="coerce").to_numpy(dtype=np.float64)
+        if not np.isfinite(series).all():
+            raise InputError(f"series {name!r}: the target {target!r} is missing or not a number at "
+                             f"{stamps.iloc[order[~np.isfinite(series)][0]]}; fill or drop those steps.")
+        ids.append(name)
+        values.append(series)
+        times.append(stamps.iloc[order].reset_index(drop=True))
+    return Panel(tuple(ids), tuple(values), tuple(times), shape.season_length)
+
+
+def parse_stamps(values: pd.Series, frequency: str) -> pd.Series:
+    """The time column as datetimes, or as whole numbers for integer steps."""
+    if frequency.startswith("step"):
+        return values.astype(np.int64).reset_index(drop=True)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.reset_index(drop=True)
+    return pd.to_datetime(values.astype(str), errors="coerce", format="mixed").reset_index(drop=True)
+
+
+def phases(stamps: pd.Series, season_length: int) -> np.ndarray:
+    """Each stamp's place in the season (0 .. season_length - 1); all 0 without a season."""
+    if season_length <= 1:
+        return np.zeros(len(stamps), dtype=np.int64)
+    if not pd.api.types.is_datetime64_any_dtype(stamps):
+        return np.mod(stamps.to_numpy(dtype=np.int64), season_length)
+    read = PHASES.get(season_length, lambda clock: clock.isocalendar().week.astype(np.int64) - 1)  # weekly: the week
+    return np.mod(np.asarray(read(stamps.dt), dtype=np.int64), season_length)
+
+
+def following(stamps: pd.Series, frequency: str, horizon: int) -> pd.Series:
+    """The `horizon` stamps after the last one, at the series' step."""
+    last = stamps.iloc[-1]
+    if frequency.startswith("step"):
+        step = int(frequency.split()[-1]) if frequency != "step" else 1
+        return pd.Series(last + step * np.arange(1, horizon + 1))
+    if len(frequency) and frequency[0].isalpha():
+        return pd.Series(pd.date_range(last, periods=horizon + 1, freq=frequency)[1:])
+    step = pd.Timedelta(frequency)
+    return pd.Series([last + step * k for k in range(1, horizon + 1)])

@@ -1,0 +1,217 @@
+"""The forecast task's tune stage: every forecaster's configurations scored by rolling-origin
+backtest, the lowest mean MASE chosen, then scored once on the test window (the last `horizon`
+steps of every series, fitted on all steps before it) beside the naive and seasonal naive
+baselines, and its configuration exported for `advisor predict`.
+
+The forecasters are cheap beside the budget (a fit is milliseconds to a second), so every family is
+measured rather than picked by rules alone: the rules' ranking sets the order they are tried in, the
+backtest decides. They run in the job's own process; Ray Tune does not schedule them yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import InputError
+from advisor.events import BestSoFar, OnEvent, StageFinished, StageStarted, TrialFinished
+from advisor.types import Profile
+from tuners.forecast.backtest import backtest, score
+from tuners.forecast.measures import default_horizon, final_window, mase_scale, windows
+from tuners.forecast.models import FORECASTERS
+from tuners.forecast.panel import Panel, panel_of
+
+STAGE = "backtest"
+BASELINES = ("naive", "seasonal_naive")
+PLOTTED_SERIES = 4
+METRIC_REASON = ("a forecast: MASE, the mean absolute error over the horizon divided by the series' in-sample mean "
+                 "absolute seasonal difference (M4's definition); 1 is as good as the seasonal naive forecast within "
+                 "the history, lower is better. sMAPE is reported beside it.")
+MODEL_FILE = "forecast.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastSettings:
+    budget_s: float
+    seed: int = 0
+    horizon: int | None = None
+    family: str | None = None  # one forecaster (and the baselines) instead of all
+    order: tuple[str, ...] = ()  # the rules' ranking: these forecasters are tried first
+
+
+def horizon_of(panel: Panel, asked: int | None) -> tuple[int, str]:
+    if asked is not None:
+        if asked < 1:
+            raise InputError(f"--horizon {asked}: forecast at least 1 step.")
+        return asked, "--horizon"
+    found = default_horizon(panel.season_length, min(panel.lengths))
+    why = "one season" if panel.season_length > 1 else "10% of the shortest series (at least 1 step)"
+    return found, f"the default: {why}"
+
+
+def _check_series(panel: Panel, horizon: int) -> None:
+    """A series constant before its test window has no MASE scale: refused, by name."""
+    for name, values in zip(panel.ids, panel.values):
+        try:
+            mase_scale(values[:-horizon], panel.season_length)
+        except InputError as error:
+            raise InputError(f"series {name!r}: {error}") from None
+
+
+def _candidates(settings: ForecastSettings) -> list[str]:
+    if settings.family is not None and settings.family not in FORECASTERS:
+        lags = " or ".join(n for n, f in FORECASTERS.items() if f.kind == "lags")
+        raise InputError(f"--family {settings.family} does not forecast yet: --family {lags} does, or leave --family "
+                         "out and every forecaster is measured.")
+    wanted = [settings.family] if settings.family else [n for n in FORECASTERS if n not in BASELINES]
+    first = [n for n in settings.order if n in wanted]
+    return list(BASELINES) + first + [n for n in wanted if n not in first]
+
+
+def _run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, ends: float,
+                on_event: OnEvent) -> list[dict[str, Any]]:
+    shortest = min(s[0] for s in spans[0])
+    trials: list[dict[str, Any]] = []
+    best = None
+    for name in _candidates(settings):
+        forecaster, cost = FORECASTERS[name], 0.0
+        for config in forecaster.space(panel.season_length, shortest, horizon):
+            if name not in BASELINES and time.time() + cost > ends:
+                break
+            trial = {"trial_id": f"{len(trials):03d}", "family": name, "config": config}
+            try:
+                trial.update(backtest(forecaster, config, panel, spans, settings.seed), status="completed")
+            except (ValueError, np.linalg.LinAlgError, RuntimeError) as error:
+                trial.update(score=None, status="failed", error=str(error).splitlines()[0][:200])
+            cost = max(cost, trial.get("seconds", 0.0))
+            trials.append(trial)
+            done = sum(t["status"] == "completed" for t in trials)
+            on_event(TrialFinished(STAGE, trial["trial_id"], trial["status"], trial["score"],
+                                   {"running": 0, "done": done, "failed": len(trials) - done}))
+            if trial["score"] is not None and (best is None or trial["score"] < best):
+                best = trial["score"]
+                on_event(BestSoFar(STAGE, best))
+    return trials
+
+
+def _chosen(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    scored = [t for t in trials if t["score"] is not None]
+    if not scored:
+        raise InputError("no forecaster could be fitted on these series; check them for gaps and constant stretches.")
+    return min(scored, key=lambda t: (t["score"], t["seconds"]))
+
+
+def _because(chosen: dict[str, Any], trials: list[dict[str, Any]], windows_count: int) -> str:
+    yardstick = min((t for t in trials if t["family"] == "seasonal_naive" and t["score"] is not None),
+                    key=lambda t: t["score"], default=None)
+    against = f", against {yardstick['score']:.4f} for seasonal naive" if yardstick else ""
+    return (f"the lowest mean MASE over {windows_count} backtest window(s): {chosen['score']:.4f} "
+            f"(standard error {chosen['sem']:.4f}){against}: {FORECASTERS[chosen['family']].why}.")
+
+
+def family_scores(trials: list[dict[str, Any]]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for t in trials:
+        if t["score"] is not None:
+            best[t["family"]] = min(best.get(t["family"], np.inf), t["score"])
+    return {k: round(v, 6) for k, v in sorted(best.items(), key=lambda kv: kv[1])}
+
+
+def _stamp(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value.item() if hasattr(value, "item") else value
+
+
+def _windows_shown(panel: Panel, spans) -> list[dict[str, Any]]:
+    """Each backtest window's first and last step, by time, in the first series."""
+    stamps = panel.stamps[0]
+    return [{"start": _stamp(stamps.iloc[s[0][0]]), "end": _stamp(stamps.iloc[s[0][1] - 1]), "steps": s[0][1] - s[0][0]}
+            for s in spans]
+
+
+def _test_shown(panel: Panel, test_spans, forecasts, horizon: int) -> list[dict[str, Any]]:
+    shown = []
+    for k in range(min(PLOTTED_SERIES, len(panel.ids))):
+        start, end = test_spans[k]
+        past = max(0, start - 4 * max(horizon, panel.season_length))
+        stamps = panel.stamps[k]
+        shown.append({"series": panel.ids[k], "history_time": [_stamp(v) for v in stamps.iloc[past:start]],
+                      "history": panel.values[k][past:start].round(6).tolist(),
+                      "time": [_stamp(v) for v in stamps.iloc[start:end]],
+                      "actual": panel.values[k][start:end].round(6).tolist(),
+                      "predicted": np.round(forecasts[k], 6).tolist()})
+    return shown
+
+
+def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSettings, run_dir: Path,
+                  on_event: OnEvent | None = None) -> dict[str, Any]:
+    """The run's forecast: result.json's sections ("family", "best", "trials", "baselines", "forecast",
+    "model", "tuning", "wall_s"), with the model and the test window's forecasts written to `run_dir`."""
+    send = on_event or (lambda event: None)
+    started, ends = time.perf_counter(), time.time() + settings.budget_s
+    panel = panel_of(frame, profile.target, profile.forecast)
+    horizon, horizon_reason = horizon_of(panel, settings.horizon)
+    spans = windows(panel.lengths, horizon, panel.season_length)
+    if not spans:
+        raise InputError(f"a horizon of {horizon} steps leaves no backtest window before the test window in the "
+                         f"shortest series ({min(panel.lengths)} steps). Give a shorter --horizon.")
+    _check_series(panel, horizon)
+    send(StageStarted(STAGE, settings.budget_s))
+    trials = _run_trials(panel, spans, horizon, settings, ends, send)
+    send(StageFinished(STAGE, len(trials)))
+    chosen = _chosen(trials)
+    test_spans = final_window(panel.lengths, horizon)
+    tested = {name: score(FORECASTERS[name], {}, panel, test_spans, settings.seed) for name in BASELINES}
+    final = score(FORECASTERS[chosen["family"]], chosen["config"], panel, test_spans, settings.seed)
+    model = export(run_dir / "model", chosen, profile, horizon)
+    _write_test_forecasts(run_dir / "test_forecast.csv", panel, test_spans, final, tested)
+    wall = round(time.perf_counter() - started, 2)
+    forecast = {"horizon": horizon, "horizon_reason": horizon_reason, "season_length": panel.season_length,
+                "season_reason": profile.forecast.season_reason, "frequency": profile.forecast.frequency,
+                "time_column": profile.forecast.time_column, "series_column": profile.forecast.series_column,
+                "series": len(panel.ids), "lengths": profile.forecast.lengths, "windows": _windows_shown(panel, spans),
+                "family_scores": family_scores(trials),
+                "smape": {"model": round(final.smape, 4), **{name: round(s.smape, 4) for name, s in tested.items()}},
+                "test": _test_shown(panel, test_spans, final.forecasts, horizon)}
+    tuning = {"metric": "mase", "metric_reason": METRIC_REASON, "backend": "in_process", "search": "grid",
+              "validation": f"rolling origin: {len(spans)} backtest window(s) of {horizon} steps before the test "
+                            "window, each fitted only on the steps before it",
+              "budget_s": settings.budget_s, "wall_s": wall, "trials_run": len(trials)}
+    return {"family": chosen["family"], "best": _best(chosen, final, tested, trials, len(spans)), "trials": trials,
+            "model": model, "baselines": {name: round(s.mase, 6) for name, s in tested.items()},
+            "forecast": forecast, "tuning": tuning, "wall_s": wall}
+
+
+def _best(chosen: dict[str, Any], final, tested, trials: list[dict[str, Any]], windows_count: int) -> dict[str, Any]:
+    yardstick = tested["seasonal_naive"].mase
+    return {"family": chosen["family"], "config": chosen["config"], "metric": "mase", "trial_id": chosen["trial_id"],
+            "validation_score": round(chosen["score"], 6), "validation_sem": round(chosen["sem"], 6),
+            "test_score": round(final.mase, 6), "test_smape": round(final.smape, 4), "lower_is_better": True,
+            "relative_to_seasonal_naive": round(final.mase / yardstick, 4) if yardstick > 0 else None,
+            "chosen_because": _because(chosen, trials, windows_count)}
+
+
+def export(folder: Path, chosen: dict[str, Any], profile: Profile, horizon: int) -> dict[str, str]:
+    """The chosen forecaster and configuration; `advisor predict` fits it on the history it is given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shape = profile.forecast
+    manifest = {"format": "forecast", "task": "forecast", "family": chosen["family"], "config": chosen["config"],
+                "horizon": horizon, "season_length": shape.season_length, "frequency": shape.frequency,
+                "time_column": shape.time_column, "series_column": shape.series_column, "target": profile.target,
+                "library": FORECASTERS[chosen["family"]].library}
+    (folder / MODEL_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return {"path": str(folder), "format": "forecast"}
+
+
+def _write_test_forecasts(path: Path, panel: Panel, spans, final, tested) -> None:
+    rows = []
+    for k, (start, end) in enumerate(spans):
+        rows.append(pd.DataFrame({"series": panel.ids[k], "time": panel.stamps[k].iloc[start:end].to_numpy(),
+                                  "actual": panel.values[k][start:end], "prediction": final.forecasts[k],
+                                  **{name: s.forecasts[k] for name, s in tested.items()}}))
+    pd.concat(rows, ignore_index=True).to_csv(path, index=False)
