@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError
-from advisor.pipeline import SEARCHES, RecommendOptions
+from advisor.pipeline import ASKED_TASKS, SEARCHES, RecommendOptions
 from advisor.types import Family
 
 FIELDS = {"data", "name", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
-          "seed", "population", "race", "patience"}
+          "seed", "population", "race", "patience", "task", "time", "series", "horizon"}
+TASK_WORDS = tuple(word for word in ASKED_TASKS if word)
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -114,6 +115,10 @@ def _job(fields: dict[str, Any], index: int, path: Path, out: Path, address: str
             population=None if fields.get("population") is None else _integer(fields["population"], "population", 1),
             race=_flag(fields.get("race", True), "race"),
             patience=None if fields.get("patience") is None else _integer(fields["patience"], "patience", 0),
+            task=None if fields.get("task") is None else _choice(fields["task"], "task", TASK_WORDS),
+            time=None if fields.get("time") is None else str(fields["time"]),
+            series=None if fields.get("series") is None else str(fields["series"]),
+            horizon=None if fields.get("horizon") is None else _integer(fields["horizon"], "horizon", 1),
             address=address,
             command=f"advisor batch {path} (job {name})",
         )

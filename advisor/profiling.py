@@ -140,6 +140,10 @@ def _task(dataset: Dataset, asked: Task | None = None) -> Task:
             "nothing to learn. Pick another --target."
         )
     if asked in (Task.BINARY, Task.MULTICLASS):
+        if target.value_counts().median() < 2:
+            raise InputError(f"{dataset.source}: --task classification, but most values of {dataset.target!r} occur "
+                             f"once ({distinct:,} distinct in {len(target):,} rows): no class to learn from. "
+                             "Use --task regression.")
         return Task.BINARY if distinct == 2 else Task.MULTICLASS
     if pd.api.types.is_bool_dtype(target) or not pd.api.types.is_numeric_dtype(target):
         if asked == Task.REGRESSION:

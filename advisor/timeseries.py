@@ -32,6 +32,7 @@ TIME_WORDS = frozenset({"year", "time", "t", "step", "period", "date", "datetime
                         "day", "hour"})
 SEASONS = {"h": 24, "H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4,
            "min": 60, "T": 60}
+MINUTES_A_DAY = 1440
 SEASON_ACF_MIN = 0.3  # autocorrelation at the season's lag that confirms it
 MIN_STEPS = 3  # a frequency needs three points
 SERIES_MAX_SHARE = 0.5  # a series id column has at most this many distinct values per row
@@ -182,9 +183,19 @@ def _inferred(ordered: pd.Series) -> str | None:
     return getattr(found, "freqstr", found)
 
 
+def season_of(frequency: str) -> int:
+    """The calendar season of a frequency in steps (1: none). A multiple of a unit divides its season
+    ("2MS": 6, "6h": 4); steps of several minutes take the day ("30min": 48, FPP3's half-hourly)."""
+    found = re.match(r"(\d*)([A-Za-z]+)", frequency.split("-")[0])
+    if not found:
+        return 1
+    times, unit = int(found.group(1) or 1), found.group(2)
+    season = MINUTES_A_DAY if unit in ("min", "T") and times > 1 else SEASONS.get(unit, 1)
+    return season // times if season % times == 0 and season // times > 1 else 1
+
+
 def _season(frequency: str, target: pd.Series, stamps: pd.Series, longest: np.ndarray) -> tuple[int, str]:
-    base = re.match(r"[A-Za-z]+", frequency.split("-")[0])
-    season = SEASONS.get(base.group(0) if base else "", 1)
+    season = season_of(frequency)
     if season == 1:
         return 1, f"no season: a {frequency} series (yearly data and integer steps have none)"
     values = target.iloc[longest].to_numpy(dtype=float)[np.argsort(stamps.iloc[longest].to_numpy(), kind="stable")]

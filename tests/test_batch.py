@@ -155,6 +155,8 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    tuner: optuna": "'tuner' must be one of ray, keras",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    race: maybe": "'race' must be true or false",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    patience: -1": "'patience' must be an integer of at least 0",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    task: predict": "'task' must be one of forecast, classif",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    horizon: 0": "'horizon' must be an integer of at least 1",
     }
     for text, message in bad.items():
         path = tmp_path / "jobs.yaml"
@@ -168,6 +170,11 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
     assert job.name == "wine" and job.options.budget_s == 120 and job.options.address == "auto"
     assert job.options.tuner == "keras" and job.options.search == "hyperband"
     assert job.options.race is False and job.options.patience == 0
+    (tmp_path / "jobs.yaml").write_text(f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    task: forecast\n"
+                                        "    time: month\n    series: shop\n    horizon: 6\n", encoding="utf-8")
+    [job] = read_jobs(tmp_path / "jobs.yaml", tmp_path / "out", None)
+    assert (job.options.task, job.options.time, job.options.series, job.options.horizon) == ("forecast", "month",
+                                                                                             "shop", 6)
 
 
 @pytest.mark.slow

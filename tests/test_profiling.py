@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from advisor.errors import InputError
 from advisor.thresholds import PROBE_MAX_ROWS_REGRESSION
 from advisor.loading import load
 from advisor.profiling import profile
@@ -57,6 +58,22 @@ def test_task_on_real_data(examples_dir, name, task, classes):
     result = profile(load(examples_dir / f"{name}.csv"))
     assert result.task == task and result.classes == classes
     assert result.modality == Modality.TABULAR
+
+
+def test_task_asked_for_overrides_the_detected_one(examples_dir):
+    """--task: a numeric target read as classes, classes refused as a regression, the target left out
+    for clustering, and a table without a time column refused as a forecast."""
+    diabetes = load(examples_dir / "diabetes.csv")
+    assert profile(diabetes).task == Task.REGRESSION
+    assert profile(load(examples_dir / "iris.csv"), task=Task.REGRESSION).task == Task.REGRESSION  # codes 0, 1, 2
+    clustered = profile(load(examples_dir / "iris.csv"), task=Task.CLUSTERING)
+    assert clustered.task == Task.CLUSTERING and clustered.target is None
+    assert "target" not in {c.name for c in clustered.column_profiles}
+    wine = load(examples_dir / "wine.csv", "alcohol")
+    with pytest.raises(InputError, match="most values of 'alcohol' occur once .* Use --task regression"):
+        profile(wine, task=Task.BINARY)  # 126 distinct values in 178 rows
+    with pytest.raises(InputError, match="no time column"):
+        profile(wine, task=Task.FORECAST)
 
 
 def test_class_balance_and_rows_without_target(tmp_path):

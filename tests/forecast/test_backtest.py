@@ -73,3 +73,27 @@ def test_each_forecaster_beats_seasonal_naive_on_co2(co2_panel, name):
     yardstick = backtest(FORECASTERS["seasonal_naive"], {}, co2_panel, spans, seed=0)
     assert found["score"] < 0.8 * yardstick["score"], (found, yardstick)
     assert len(found["window_scores"]) == 3 and found["sem"] > 0
+
+
+def test_the_combination_is_the_mean_of_its_members_forecasts(co2_panel):
+    spans = final_window(co2_panel.lengths, 12)
+    members = [{"family": "theta", "config": {}}, {"family": "linear", "config": {"lags": 24, "alpha": 1.0}}]
+    alone = [score(FORECASTERS[m["family"]], m["config"], co2_panel, spans, seed=0).forecasts[0] for m in members]
+    combined = score(FORECASTERS["combination"], {"members": members}, co2_panel, spans, seed=0).forecasts[0]
+    np.testing.assert_allclose(combined, (alone[0] + alone[1]) / 2)
+
+
+def test_a_steps_phase_is_its_place_in_the_season_from_its_time_stamp():
+    """Half-hours count through the day, months through the year, quarters through theirs, and a
+    future stamp gets the phase its season gives it, whichever step a series starts on."""
+    import pandas as pd
+
+    from tuners.forecast.panel import phases
+
+    half_hours = pd.Series(pd.date_range("2000-06-05 23:00", periods=4, freq="30min"))
+    assert phases(half_hours, 48, "30min").tolist() == [46, 47, 0, 1]
+    months = pd.Series(pd.date_range("1999-11-01", periods=4, freq="MS"))
+    assert phases(months, 12, "MS").tolist() == [10, 11, 0, 1]
+    quarters = pd.Series(pd.to_datetime(["1965-01-01", "1965-04-01", "1965-07-01", "1965-10-01", "1966-01-01"]))
+    assert phases(quarters, 4, "QS-OCT").tolist() == [0, 1, 2, 3, 0]
+    assert phases(pd.Series([1700, 1701]), 1, "step").tolist() == [0, 0]

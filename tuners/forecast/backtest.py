@@ -28,7 +28,7 @@ def cut(panel: Panel, spans: list[tuple[int, int]]) -> tuple[list[np.ndarray], l
     """Each series' past before its span, the past's phases, and the span's phases (from time stamps only)."""
     past, past_phases, ahead = [], [], []
     for values, stamps, (start, end) in zip(panel.values, panel.stamps, spans):
-        every = phases(stamps.iloc[:end], panel.season_length)
+        every = phases(stamps.iloc[:end], panel.season_length, panel.frequency)
         past.append(values[:start].copy())
         past_phases.append(every[:start])
         ahead.append(every[start:end])

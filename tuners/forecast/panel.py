@@ -3,16 +3,18 @@ first, built from the table and its SeriesShape (advisor/timeseries.py), and the
 a series' end (what `advisor predict` writes its forecasts against).
 
 The phase of a step is its place in the season, read from its time stamp (the month of a monthly
-series, the weekday of a daily one, the hour of an hourly one), so series of a panel that start at
+series, the half-hour of the day of a half-hourly one), so series of a panel that start at
 different points of the season agree on it; whole-number steps take their value modulo the season.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from advisor.errors import InputError
 from advisor.types import SeriesShape
@@ -20,9 +22,7 @@ from advisor.types import SeriesShape
 ONE_SERIES = "series"  # the name of a table's only series
 
 
-# season length -> a step's place in it, from its time stamp (pandas' .dt accessor)
-PHASES = {12: lambda clock: clock.month - 1, 4: lambda clock: clock.quarter - 1, 7: lambda clock: clock.day_of_week,
-          5: lambda clock: clock.day_of_week, 24: lambda clock: clock.hour, 60: lambda clock: clock.minute}
+CALENDAR_UNITS = frozenset({"M", "MS", "ME", "Q", "QS", "QE", "BMS", "BME", "BQS", "BQE"})  # steps of unequal days
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Panel:
     values: tuple[np.ndarray, ...]  # float64, oldest first
     stamps: tuple[pd.Series, ...]  # the time column's values, parsed, in the same order
     season_length: int
+    frequency: str = "step"  # the SeriesShape's
 
     @property
     def lengths(self) -> list[int]:
@@ -54,7 +55,7 @@ def panel_of(frame: pd.DataFrame, target: str, shape: SeriesShape) -> Panel:
         ids.append(name)
         values.append(series)
         times.append(stamps.iloc[order].reset_index(drop=True))
-    return Panel(tuple(ids), tuple(values), tuple(times), shape.season_length)
+    return Panel(tuple(ids), tuple(values), tuple(times), shape.season_length, shape.frequency)
 
 
 def parse_stamps(values: pd.Series, frequency: str) -> pd.Series:
@@ -66,14 +67,24 @@ def parse_stamps(values: pd.Series, frequency: str) -> pd.Series:
     return pd.to_datetime(values.astype(str), errors="coerce", format="mixed").reset_index(drop=True)
 
 
-def phases(stamps: pd.Series, season_length: int) -> np.ndarray:
-    """Each stamp's place in the season (0 .. season_length - 1); all 0 without a season."""
+def phases(stamps: pd.Series, season_length: int, frequency: str) -> np.ndarray:
+    """Each stamp's place in the season (0 .. season_length - 1); all 0 without a season. Calendar
+    months and quarters count months; fixed steps (hours, half-hours, days, weeks) count steps since
+    1970; business days are their weekday; whole-number steps are taken modulo the season."""
     if season_length <= 1:
         return np.zeros(len(stamps), dtype=np.int64)
     if not pd.api.types.is_datetime64_any_dtype(stamps):
         return np.mod(stamps.to_numpy(dtype=np.int64), season_length)
-    read = PHASES.get(season_length, lambda clock: clock.isocalendar().week.astype(np.int64) - 1)  # weekly: the week
-    return np.mod(np.asarray(read(stamps.dt), dtype=np.int64), season_length)
+    unit = re.match(r"\d*([A-Za-z]+)", frequency.split("-")[0])
+    unit = unit.group(1) if unit else ""
+    if unit in CALENDAR_UNITS:
+        months = stamps.dt.year.to_numpy(dtype=np.int64) * 12 + stamps.dt.month.to_numpy(dtype=np.int64) - 1
+        return np.mod(months // max(1, 12 // season_length), season_length)
+    if unit == "B":
+        return np.mod(stamps.dt.day_of_week.to_numpy(dtype=np.int64), season_length)
+    step = pd.Timedelta(days=7) if unit == "W" else pd.Timedelta(to_offset(frequency.split("-")[0]))
+    elapsed = (stamps - pd.Timestamp("1970-01-01")).to_numpy() // step.to_timedelta64()
+    return np.mod(elapsed.astype(np.int64), season_length)
 
 
 def following(stamps: pd.Series, frequency: str, horizon: int) -> pd.Series:

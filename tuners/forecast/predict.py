@@ -29,6 +29,11 @@ def forecast_manifest(model_dir: Path) -> dict[str, Any]:
         raise InputError(f"{model_dir / MODEL_FILE}: unreadable ({error}). Rerun advisor recommend.") from None
 
 
+def _lags(config: dict[str, Any]) -> int:
+    """The most past steps a configuration reads (a combination's: its members' most)."""
+    return max([int(config.get("lags", 1)), *(_lags(m["config"]) for m in config.get("members", []))])
+
+
 def forecast_next(manifest: dict[str, Any], frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """One row per series and future step: `series`, the time column, `prediction`."""
     time, series, target = manifest["time_column"], manifest["series_column"], manifest["target"]
@@ -42,14 +47,14 @@ def forecast_next(manifest: dict[str, Any], frame: pd.DataFrame, source: str) ->
                          "steps. Give the history at the training frequency.")
     panel = panel_of(frame, target, dataclasses.replace(shape, season_length=manifest["season_length"]))
     horizon, config = int(manifest["horizon"]), manifest["config"]
-    need = int(config.get("lags", 1)) + 1
+    need = _lags(config) + 1
     short = [(name, len(v)) for name, v in zip(panel.ids, panel.values) if len(v) < need]
     if short:
         raise InputError(f"{source}: series {short[0][0]!r} has {short[0][1]} steps; this model reads the last "
                          f"{need - 1} and needs at least {need}. Give a longer history.")
     futures = [following(stamps, shape.frequency, horizon) for stamps in panel.stamps]
-    past_phases = [phases(stamps, panel.season_length) for stamps in panel.stamps]
-    ahead = [phases(future, panel.season_length) for future in futures]
+    past_phases = [phases(stamps, panel.season_length, shape.frequency) for stamps in panel.stamps]
+    ahead = [phases(future, panel.season_length, shape.frequency) for future in futures]
     forecaster = FORECASTERS[manifest["family"]]
     forecasts = forecaster.forecast(list(panel.values), past_phases, ahead, horizon, panel.season_length, config, 0)
     return pd.concat([pd.DataFrame({"series": name, time: future.to_numpy(), "prediction": np.asarray(f, dtype=float)})

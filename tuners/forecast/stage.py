@@ -29,6 +29,8 @@ from tuners.forecast.panel import Panel, panel_of
 
 STAGE = "backtest"
 BASELINES = ("naive", "seasonal_naive")
+COMBINATION = "combination"
+COMBINED = 3  # families whose best configurations the combination averages
 PLOTTED_SERIES = 4
 METRIC_REASON = ("a forecast: MASE, the mean absolute error over the horizon divided by the series' in-sample mean "
                  "absolute seasonal difference (M4's definition); 1 is as good as the seasonal naive forecast within "
@@ -70,34 +72,58 @@ def _candidates(settings: ForecastSettings) -> list[str]:
         raise InputError(f"--family {settings.family} does not forecast yet: --family {lags} does, or leave --family "
                          "out and every forecaster is measured.")
     wanted = [settings.family] if settings.family else [n for n in FORECASTERS if n not in BASELINES]
-    first = [n for n in settings.order if n in wanted]
-    return list(BASELINES) + first + [n for n in wanted if n not in first]
+    cheap = [n for n in wanted if FORECASTERS[n].kind == "statistical"]  # a second or less: before the lag grids
+    first = [n for n in settings.order if n in wanted and n not in cheap]
+    return list(BASELINES) + cheap + first + [n for n in wanted if n not in cheap + first]
 
 
 def _run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, ends: float,
                 on_event: OnEvent) -> list[dict[str, Any]]:
+    """Every candidate's configurations in turn while the budget lasts (the baselines always), then the
+    combination of the best families."""
     shortest = min(s[0] for s in spans[0])
     trials: list[dict[str, Any]] = []
-    best = None
     for name in _candidates(settings):
-        forecaster, cost = FORECASTERS[name], 0.0
-        for config in forecaster.space(panel.season_length, shortest, horizon):
+        cost = 0.0
+        for config in FORECASTERS[name].space(panel.season_length, shortest, horizon):
             if name not in BASELINES and time.time() + cost > ends:
                 break
-            trial = {"trial_id": f"{len(trials):03d}", "family": name, "config": config}
-            try:
-                trial.update(backtest(forecaster, config, panel, spans, settings.seed), status="completed")
-            except (ValueError, np.linalg.LinAlgError, RuntimeError) as error:
-                trial.update(score=None, status="failed", error=str(error).splitlines()[0][:200])
-            cost = max(cost, trial.get("seconds", 0.0))
-            trials.append(trial)
-            done = sum(t["status"] == "completed" for t in trials)
-            on_event(TrialFinished(STAGE, trial["trial_id"], trial["status"], trial["score"],
-                                   {"running": 0, "done": done, "failed": len(trials) - done}))
-            if trial["score"] is not None and (best is None or trial["score"] < best):
-                best = trial["score"]
-                on_event(BestSoFar(STAGE, best))
+            cost = max(cost, _trial(trials, name, config, panel, spans, settings.seed, on_event).get("seconds", 0.0))
+    members = _members(trials)
+    if settings.family is None and len(members) > 1:
+        cost = sum(next(t["seconds"] for t in trials if t["config"] is m["config"]) for m in members)
+        if time.time() + cost <= ends:
+            _trial(trials, COMBINATION, {"members": members}, panel, spans, settings.seed, on_event)
     return trials
+
+
+def _trial(trials: list[dict[str, Any]], name: str, config: dict[str, Any], panel: Panel, spans, seed: int,
+           on_event: OnEvent) -> dict[str, Any]:
+    """One configuration backtested, appended to `trials`, and its events sent."""
+    best = min((t["score"] for t in trials if t["score"] is not None), default=None)
+    trial = {"trial_id": f"{len(trials):03d}", "family": name, "config": config}
+    try:
+        trial.update(backtest(FORECASTERS[name], config, panel, spans, seed), status="completed")
+    except (ValueError, np.linalg.LinAlgError, RuntimeError) as error:
+        trial.update(score=None, status="failed", error=str(error).splitlines()[0][:200])
+    trials.append(trial)
+    done = sum(t["status"] == "completed" for t in trials)
+    on_event(TrialFinished(STAGE, trial["trial_id"], trial["status"], trial["score"],
+                           {"running": 0, "done": done, "failed": len(trials) - done}))
+    if trial["score"] is not None and (best is None or trial["score"] < best):
+        on_event(BestSoFar(STAGE, trial["score"]))
+    return trial
+
+
+def _members(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The best configuration of each of the COMBINED best model families (no baseline), best first."""
+    best: dict[str, dict[str, Any]] = {}
+    for t in trials:
+        if t["score"] is not None and t["family"] not in BASELINES and (
+                t["family"] not in best or t["score"] < best[t["family"]]["score"]):
+            best[t["family"]] = t
+    ranked = sorted(best.values(), key=lambda t: t["score"])[:COMBINED]
+    return [{"family": t["family"], "config": t["config"]} for t in ranked]
 
 
 def _chosen(trials: list[dict[str, Any]]) -> dict[str, Any]:
@@ -203,9 +229,15 @@ def export(folder: Path, chosen: dict[str, Any], profile: Profile, horizon: int)
     manifest = {"format": "forecast", "task": "forecast", "family": chosen["family"], "config": chosen["config"],
                 "horizon": horizon, "season_length": shape.season_length, "frequency": shape.frequency,
                 "time_column": shape.time_column, "series_column": shape.series_column, "target": profile.target,
-                "library": FORECASTERS[chosen["family"]].library}
+                "library": _library(chosen)}
     (folder / MODEL_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return {"path": str(folder), "format": "forecast"}
+
+
+def _library(trial: dict[str, Any]) -> str:
+    members = trial["config"].get("members", [])
+    names = [FORECASTERS[m["family"]].library for m in members] or [FORECASTERS[trial["family"]].library]
+    return ", ".join(dict.fromkeys(names))
 
 
 def _write_test_forecasts(path: Path, panel: Panel, spans, final, tested) -> None:
