@@ -52,7 +52,7 @@ def measure(entry, folder: Path, most: int) -> dict:
     horizon = entry.horizon
     spans = windows(panel.lengths, horizon, panel.season_length, most=most)
     settings = stage.ForecastSettings(budget_s=1e9, seed=0, horizon=horizon)
-    trials = stage._run_trials(panel, spans, horizon, settings, math.inf, lambda event: None)
+    trials, _ = stage._run_trials(panel, spans, horizon, settings, math.inf, lambda event: None)
     best = {}
     for t in trials:
         if t["score"] is not None and (t["family"] not in best or t["score"] < best[t["family"]]["score"]):

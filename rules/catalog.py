@@ -146,7 +146,7 @@ RULES = check_rules(
         ),
         Rule(
             id="rnn-needs-sequences",
-            when=modality_is_not(Modality.SEQUENCE),
+            when=all_of(modality_is_not(Modality.SEQUENCE), Condition("task", Op.NE, Task.FORECAST)),
             effects=exclude(Family.RNN),
             reason="A recurrent net needs ordered series; this data is {modality}.",
             source=f"{TREE}: LSTM is the time branch",
@@ -216,6 +216,15 @@ RULES = check_rules(
                     "lags) and the lowest MASE wins; the rules try the linear model on lags first. The MLP and "
                     "naive Bayes do not forecast yet."),
             source=f"{MEASURED}: a linear model on lags beat boosting and MLPs on all but one bundled series; {M4}",
+        ),
+        Rule(
+            id="forecast-time-rnn",
+            when=all_of(LABELLED, Condition("task", Op.EQ, Task.FORECAST)),
+            effects=(boost(Family.RNN, 20),),
+            reason=("Time goes to a recurrent net in the tree: the LSTM and GRU duel on a random subset of the "
+                    "windows, and the winner is backtested beside the others, after them (the measurements put "
+                    "the linear model on lags first)."),
+            source=f"{TREE}: 'Time? LSTM'; {TRAINING}: 'Try both, only on a random subset of the data'; {MEASURED}",
         ),
         Rule(
             id="little-data-boosting",

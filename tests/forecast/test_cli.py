@@ -68,6 +68,22 @@ def test_a_panel_is_forecast_series_by_series(macro_panel, run_cli, tmp_path):
     assert forecast["quarter"].iloc[0].startswith("2009-10")
 
 
+def test_family_rnn_runs_the_lstm_gru_duel_and_records_it(co2_monthly, run_cli, tmp_path):
+    done = run_cli("recommend", co2_monthly, "--target", "value", "--family", "rnn", "--budget", "40s", "--json",
+                   "--out", tmp_path / "rnn")
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.output.strip().splitlines()[-1])
+    duel = result["duel"]
+    assert result["family"] == "rnn" and result["chosen_by"] == "override"
+    assert set(duel["scores"]) == {"lstm", "gru"} and duel["winner"] in ("lstm", "gru")
+    assert duel["subset_share"] == 0.5 and duel["winner"] in duel["reason"]
+    duelled = [t for t in result["trials"] if t["trial_id"] in duel["trials"]]
+    assert [t["config"]["cell"] for t in duelled] == ["lstm", "gru"] and all(t["config"]["subset"] for t in duelled)
+    assert {t["family"] for t in result["trials"]} <= {"naive", "seasonal_naive", "rnn"}
+    assert result["best"]["test_score"] < result["baselines"]["seasonal_naive"]
+    assert "duel" in (tmp_path / "rnn" / "report.html").read_text(encoding="utf-8")
+
+
 def _one_line_error(done) -> str:
     assert done.exit_code == 2, done.output
     errors = [line for line in done.output.splitlines() if line.startswith("advisor: error:")]

@@ -10,7 +10,8 @@ The choice of families follows the evidence the issue cites: the M4 competition 
 Spiliotis and Assimakopoulos, 2020), where statistical methods (exponential smoothing, Theta and
 their combinations) beat most machine-learning entries at a fraction of the cost, and
 shared/DATASETS.md's survey, where a linear model on lags beat boosting and MLPs on all but one
-bundled series; seed 002's 'Time? LSTM' is the deep family still to join (issue 19).
+bundled series; seed 002's 'Time? LSTM' is the recurrent net (tuners/forecast/recurrent.py), backtested
+when the rules rank it or --family rnn asks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tuners.forecast.recurrent import SECONDS as RNN_SECONDS, duel_space as rnn_duel, recurrent, space as rnn_space
 from tuners.forecast.lags import lag_choices, lag_forecaster
 from tuners.forecast.measures import seasonal_naive
 
@@ -35,6 +37,11 @@ class Forecaster:
     space: Callable[[int, int, int], list[dict[str, Any]]]  # (season, shortest history, horizon) -> configurations
     library: str
     why: str
+    # A pre-search step: configurations backtested first (the rnn's LSTM/GRU duel on a random subset),
+    # whose winner's "cell" the space's configurations then keep.
+    duel: Callable[[int, int, int], list[dict[str, Any]]] | None = None
+    asked_only: bool = False  # backtested only when the rules rank its family or --family names it
+    fit_seconds: float = 0.0  # the most one fit may take (0: not bounded); the duel starts only with time for it
 
 
 def _naive(values, phases, future_phases, horizon, season_length, config, seed):
@@ -145,6 +152,9 @@ FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
     Forecaster("boosting", "lags", lag_forecaster(_xgb, direct=False), _boosting_space, "XGBoost",
                "gradient-boosted trees on lags and season dummies, one step at a time, each forecast fed back "
                "(recursive): non-linear lag structure that a linear model misses"),
+    Forecaster("rnn", "lags", recurrent, rnn_space, "PyTorch",
+               "a recurrent net (LSTM or GRU, by a duel on a random subset) reading windows of lags, every step of "
+               "the horizon at once: seed 002's 'Time? LSTM'", duel=rnn_duel, asked_only=True, fit_seconds=RNN_SECONDS),
     Forecaster("combination", "combination", _combination, _after_search, "the members' libraries",
                "the mean of the best configuration of each of the backtest's best families: combinations were the "
                "most accurate and most robust forecasts in M4 (its 'Comb' benchmark, the mean of three exponential "

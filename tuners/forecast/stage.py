@@ -71,7 +71,8 @@ def _candidates(settings: ForecastSettings) -> list[str]:
         lags = " or ".join(n for n, f in FORECASTERS.items() if f.kind == "lags")
         raise InputError(f"--family {settings.family} does not forecast yet: --family {lags} does, or leave --family "
                          "out and every forecaster is measured.")
-    wanted = [settings.family] if settings.family else [n for n in FORECASTERS if n not in BASELINES]
+    wanted = [settings.family] if settings.family else [
+        n for n, f in FORECASTERS.items() if n not in BASELINES and (not f.asked_only or n in settings.order)]
     cheap = [n for n in wanted if FORECASTERS[n].kind == "statistical"]  # a second or less: before the lag grids
     first = [n for n in settings.order if n in wanted and n not in cheap]
     return list(BASELINES) + cheap + first + [n for n in wanted if n not in cheap + first]
@@ -83,10 +84,21 @@ def _run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, e
     combination of the best families."""
     shortest = min(s[0] for s in spans[0])
     trials: list[dict[str, Any]] = []
+    duels: dict[str, dict[str, Any]] = {}
     for name in _candidates(settings):
-        cost = 0.0
-        for config in FORECASTERS[name].space(panel.season_length, shortest, horizon):
-            if name not in BASELINES and time.time() + cost > ends:
+        forecaster = FORECASTERS[name]
+        configs = forecaster.space(panel.season_length, shortest, horizon)
+        duel_cost = 2 * len(spans) * forecaster.fit_seconds  # both cells, every window
+        if forecaster.duel is not None and time.time() + duel_cost < ends:
+            duels[name] = _duel(trials, name, forecaster.duel(panel.season_length, shortest, horizon), panel, spans,
+                                settings.seed, on_event)
+            configs = [c for c in configs if c.get("cell") == duels[name]["winner"]]
+        elif forecaster.duel is not None:
+            configs = []  # no time for the duel: the family is not backtested
+        cost = max([len(spans) * forecaster.fit_seconds,  # a bounded fit's most, and the duel's
+                    *(t.get("seconds", 0.0) for t in trials if t["family"] == name)])
+        for config in configs:
+            if name not in BASELINES and time.time() + cost + _refit_reserve(trials, spans) > ends:
                 break
             cost = max(cost, _trial(trials, name, config, panel, spans, settings.seed, on_event).get("seconds", 0.0))
     members = _members(trials)
@@ -94,7 +106,27 @@ def _run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, e
         cost = sum(next(t["seconds"] for t in trials if t["config"] is m["config"]) for m in members)
         if time.time() + cost <= ends:
             _trial(trials, COMBINATION, {"members": members}, panel, spans, settings.seed, on_event)
-    return trials
+    return trials, duels
+
+
+def _refit_reserve(trials: list[dict[str, Any]], spans) -> float:
+    """Time kept for the test fit after the search: the slowest trial's fit of one window."""
+    return max((t.get("seconds", 0.0) for t in trials), default=0.0) / len(spans)
+
+
+def _duel(trials: list[dict[str, Any]], name: str, configs: list[dict[str, Any]], panel: Panel, spans, seed: int,
+          on_event: OnEvent) -> dict[str, Any]:
+    """The pre-search step: each cell trained on the same seeded share of the windows and backtested;
+    the lower mean MASE wins (seed 001: 'try both, only on a random subset of the data')."""
+    ran = [_trial(trials, name, config, panel, spans, seed, on_event) for config in configs]
+    scores = {t["config"]["cell"]: t["score"] for t in ran}
+    finite = {cell: value for cell, value in scores.items() if value is not None}
+    winner = min(finite, key=finite.get) if finite else configs[0]["cell"]
+    reason = (f"{winner} had the lower mean backtest MASE ({finite[winner]:.4f} against "
+              f"{', '.join(f'{c} {v:.4f}' for c, v in finite.items() if c != winner) or 'none'}), both trained on the "
+              f"same seeded {configs[0]['subset']:.0%} of the windows" if finite else "neither cell could be fitted")
+    return {"subset_share": configs[0]["subset"], "seed": seed, "scores": scores, "winner": winner,
+            "reason": reason, "trials": [t["trial_id"] for t in ran]}
 
 
 def _trial(trials: list[dict[str, Any]], name: str, config: dict[str, Any], panel: Panel, spans, seed: int,
@@ -126,8 +158,12 @@ def _members(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"family": t["family"], "config": t["config"]} for t in ranked]
 
 
-def _chosen(trials: list[dict[str, Any]]) -> dict[str, Any]:
-    scored = [t for t in trials if t["score"] is not None]
+def _chosen(trials: list[dict[str, Any]], family: str | None) -> dict[str, Any]:
+    """The lowest mean backtest MASE (of --family's configurations when it names one)."""
+    scored = [t for t in trials if t["score"] is not None and family in (None, t["family"])]
+    if not scored and family is not None:
+        raise InputError(f"--family {family}: no configuration was backtested within the budget. Give a larger "
+                         "--budget.")
     if not scored:
         raise InputError("no forecaster could be fitted on these series; check them for gaps and constant stretches.")
     return min(scored, key=lambda t: (t["score"], t["seconds"]))
@@ -188,9 +224,9 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
                          f"shortest series ({min(panel.lengths)} steps). Give a shorter --horizon.")
     _check_series(panel, horizon)
     send(StageStarted(STAGE, settings.budget_s))
-    trials = _run_trials(panel, spans, horizon, settings, ends, send)
+    trials, duels = _run_trials(panel, spans, horizon, settings, ends, send)
     send(StageFinished(STAGE, len(trials)))
-    chosen = _chosen(trials)
+    chosen = _chosen(trials, settings.family)
     test_spans = final_window(panel.lengths, horizon)
     tested = {name: score(FORECASTERS[name], {}, panel, test_spans, settings.seed) for name in BASELINES}
     final = score(FORECASTERS[chosen["family"]], chosen["config"], panel, test_spans, settings.seed)
@@ -210,7 +246,7 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
               "budget_s": settings.budget_s, "wall_s": wall, "trials_run": len(trials)}
     return {"family": chosen["family"], "best": _best(chosen, final, tested, trials, len(spans)), "trials": trials,
             "model": model, "baselines": {name: round(s.mase, 6) for name, s in tested.items()},
-            "forecast": forecast, "tuning": tuning, "wall_s": wall}
+            "forecast": forecast, "tuning": tuning, "wall_s": wall, **({"duel": next(iter(duels.values()))} if duels else {})}
 
 
 def _best(chosen: dict[str, Any], final, tested, trials: list[dict[str, Any]], windows_count: int) -> dict[str, Any]:
