@@ -41,12 +41,12 @@ def test_no_window_ever_sees_its_future(co2_panel):
     spans = windows(co2_panel.lengths, 12, 12)
     backtest(spying, {}, co2_panel, spans, seed=0)
     score(spying, {}, co2_panel, final_window(co2_panel.lengths, 12), seed=0)
-    assert len(seen) == len(spans) + 1 == 4
+    assert len(seen) == len(spans) + 1 == 6
     for (lengths, histories, ahead), window in zip(seen, [*spans, final_window(co2_panel.lengths, 12)]):
         start, end = window[0]
         assert lengths == [start] and ahead == [end - start] == [12]
         np.testing.assert_array_equal(histories[0], co2_panel.values[0][:start])
-    assert [w[0][0] for w in spans] == [478, 490, 502]  # three windows of 12 before the last 12 of 526
+    assert [w[0][0] for w in spans] == [454, 466, 478, 490, 502]  # five windows of 12 before the last 12 of 526
 
 
 def test_a_history_altered_after_the_window_start_changes_no_backtest_score(co2_panel):
@@ -72,7 +72,7 @@ def test_each_forecaster_beats_seasonal_naive_on_co2(co2_panel, name):
     found = backtest(forecaster, config, co2_panel, spans, seed=0)
     yardstick = backtest(FORECASTERS["seasonal_naive"], {}, co2_panel, spans, seed=0)
     assert found["score"] < 0.8 * yardstick["score"], (found, yardstick)
-    assert len(found["window_scores"]) == 3 and found["sem"] > 0
+    assert len(found["window_scores"]) == 5 and found["sem"] > 0
 
 
 def test_the_combination_is_the_mean_of_its_members_forecasts(co2_panel):
@@ -97,3 +97,8 @@ def test_a_steps_phase_is_its_place_in_the_season_from_its_time_stamp():
     quarters = pd.Series(pd.to_datetime(["1965-01-01", "1965-04-01", "1965-07-01", "1965-10-01", "1966-01-01"]))
     assert phases(quarters, 4, "QS-OCT").tolist() == [0, 1, 2, 3, 0]
     assert phases(pd.Series([1700, 1701]), 1, "step").tolist() == [0, 0]
+
+
+def test_drift_extends_the_mean_step_by_hand():
+    found = FORECASTERS["drift"].forecast([np.array([1.0, 2.0, 4.0, 7.0])], [], [], 3, 1, {}, 0)[0]
+    np.testing.assert_allclose(found, [9.0, 11.0, 13.0])  # 7 + k * (7 - 1) / 3

@@ -25,7 +25,7 @@ def test_a_date_value_csv_is_forecast_with_no_other_flag(co2_run):
     assert {"horizon", "season_length", "frequency", "time_column", "series_column", "series", "windows"} <= set(forecast)
     assert (forecast["horizon"], forecast["season_length"], forecast["frequency"]) == (12, 12, "MS")
     assert (forecast["time_column"], forecast["series_column"], forecast["series"]) == ("month", None, 1)
-    assert [w["start"][:7] for w in forecast["windows"]] == ["1998-01", "1999-01", "2000-01"]
+    assert [w["start"][:7] for w in forecast["windows"]] == ["1996-01", "1997-01", "1998-01", "1999-01", "2000-01"]
     best = result["best"]
     assert best["metric"] == "mase" and best["lower_is_better"] is True
     assert set(result["baselines"]) == {"naive", "seasonal_naive"}
@@ -76,7 +76,7 @@ def test_family_rnn_runs_the_lstm_gru_duel_and_records_it(co2_monthly, run_cli, 
     duel = result["duel"]
     assert result["family"] == "rnn" and result["chosen_by"] == "override"
     assert set(duel["scores"]) == {"lstm", "gru"} and duel["winner"] in ("lstm", "gru")
-    assert duel["subset_share"] == 0.5 and duel["winner"] in duel["reason"]
+    assert duel["subset_share"] == 0.5 and duel["windows"] == 2 and duel["winner"] in duel["reason"]
     duelled = [t for t in result["trials"] if t["trial_id"] in duel["trials"]]
     assert [t["config"]["cell"] for t in duelled] == ["lstm", "gru"] and all(t["config"]["subset"] for t in duelled)
     assert {t["family"] for t in result["trials"]} <= {"naive", "seasonal_naive", "rnn"}

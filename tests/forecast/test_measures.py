@@ -35,14 +35,15 @@ def test_backtest_windows_never_see_their_future():
     the test window begins: a model fitted on the steps before a window's start sees none of it, nor
     any later window, nor the test window."""
     lengths, horizon = [40, 55], 4
-    found, test = windows(lengths, horizon, season_length=4), final_window(lengths, horizon)
+    found, test = windows(lengths, horizon, season_length=4, most=3), final_window(lengths, horizon)
     assert len(found) == 3 and test == [(36, 40), (51, 55)]
     for series, n in enumerate(lengths):
         spans = [window[series] for window in found] + [test[series]]
         assert all(end - start == horizon for start, end in spans)
         assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1))  # no overlap, no gap
         assert spans[0][0] >= least_history(4, horizon) and spans[-1][1] == n
-
+    assert len(windows(lengths, horizon, season_length=4)) == 5  # the default, where the shortest holds them
+    assert len(windows([24], horizon, season_length=4)) == 3  # (24 - 8) // 4 - 1: as many as fit
 
 def test_a_horizon_longer_than_the_series_or_a_constant_series_gets_one_clear_line():
     with pytest.raises(InputError, match=r"a horizon of 30 steps needs series of at least .*Give a shorter --horizon"):

@@ -52,6 +52,12 @@ def _seasonal_naive(values, phases, future_phases, horizon, season_length, confi
     return [seasonal_naive(v, horizon, season_length) for v in values]
 
 
+def _drift(values, phases, future_phases, horizon, season_length, config, seed):
+    """The last value plus the history's average step, once per step ahead (the random walk with drift)."""
+    steps = np.arange(1, horizon + 1)
+    return [v[-1] + steps * (v[-1] - v[0]) / max(1, len(v) - 1) for v in values]
+
+
 def _theta(values, phases, future_phases, horizon, season_length, config, seed):
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
@@ -140,6 +146,9 @@ FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
                "the last value, repeated: the floor every forecast must clear"),
     Forecaster("seasonal_naive", "baseline", _seasonal_naive, _one, "numpy",
                "the last season, repeated (the naive forecast without a season): MASE's own yardstick"),
+    Forecaster("drift", "statistical", _drift, _one, "numpy",
+               "the random walk with drift (the last value plus the history's mean step per step ahead): the naive "
+               "forecast of a trending series, one of the forecasting benchmarks of Hyndman and Athanasopoulos"),
     Forecaster("theta", "statistical", _theta, _one, "statsmodels",
                "the Theta method (Assimakopoulos and Nikolopoulos, 2000), M3's winner: a damped trend line and "
                "simple exponential smoothing on the seasonally adjusted series"),

@@ -31,6 +31,7 @@ STAGE = "backtest"
 BASELINES = ("naive", "seasonal_naive")
 COMBINATION = "combination"
 COMBINED = 3  # families whose best configurations the combination averages
+DUEL_WINDOWS = 2  # the duel backtests on the latest windows only (on a random half of their training windows)
 PLOTTED_SERIES = 4
 METRIC_REASON = ("a forecast: MASE, the mean absolute error over the horizon divided by the series' in-sample mean "
                  "absolute seasonal difference (M4's definition); 1 is as good as the seasonal naive forecast within "
@@ -88,10 +89,10 @@ def _run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, e
     for name in _candidates(settings):
         forecaster = FORECASTERS[name]
         configs = forecaster.space(panel.season_length, shortest, horizon)
-        duel_cost = 2 * len(spans) * forecaster.fit_seconds  # both cells, every window
-        if forecaster.duel is not None and time.time() + duel_cost < ends:
-            duels[name] = _duel(trials, name, forecaster.duel(panel.season_length, shortest, horizon), panel, spans,
-                                settings.seed, on_event)
+        duel_spans = spans[-DUEL_WINDOWS:]
+        if forecaster.duel is not None and time.time() + 2 * len(duel_spans) * forecaster.fit_seconds < ends:
+            duels[name] = _duel(trials, name, forecaster.duel(panel.season_length, shortest, horizon), panel,
+                                duel_spans, settings.seed, on_event)
             configs = [c for c in configs if c.get("cell") == duels[name]["winner"]]
         elif forecaster.duel is not None:
             configs = []  # no time for the duel: the family is not backtested
@@ -124,8 +125,10 @@ def _duel(trials: list[dict[str, Any]], name: str, configs: list[dict[str, Any]]
     winner = min(finite, key=finite.get) if finite else configs[0]["cell"]
     reason = (f"{winner} had the lower mean backtest MASE ({finite[winner]:.4f} against "
               f"{', '.join(f'{c} {v:.4f}' for c, v in finite.items() if c != winner) or 'none'}), both trained on the "
-              f"same seeded {configs[0]['subset']:.0%} of the windows" if finite else "neither cell could be fitted")
-    return {"subset_share": configs[0]["subset"], "seed": seed, "scores": scores, "winner": winner,
+              f"same seeded {configs[0]['subset']:.0%} of the training windows and backtested on the latest "
+              f"{len(spans)}" if finite else "neither cell could be fitted")
+    return {"subset_share": configs[0]["subset"], "windows": len(spans), "seed": seed, "scores": scores,
+            "winner": winner,
             "reason": reason, "trials": [t["trial_id"] for t in ran]}
 
 
