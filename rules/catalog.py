@@ -11,7 +11,8 @@ score the report can show. A new rule is a new entry here, never a branch in the
 
 from __future__ import annotations
 
-from advisor.thresholds import CALIBRATION, LOTS_OF_DATA_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS, calibrated
+from advisor.thresholds import (CALIBRATION, FORECAST_RNN_MIN_STEPS, LOTS_OF_DATA_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS,
+                                calibrated)
 from advisor.types import Family, Modality, Task
 from rules.engine import check_rules
 from rules.model import Condition, Op, Rule, When, all_of, any_of, boost, exclude
@@ -19,6 +20,8 @@ from rules.model import Condition, Op, Rule, When, all_of, any_of, boost, exclud
 TREE = "seed 002_dec45b93dff8989c.txt (model-selection decision tree)"
 TRAINING = "seed 001_f5acf137fc652578.txt (model hyperparameters)"
 MEASURED = "measurement: shared/DATASETS.md"
+RNN_FORECAST = ("measurement: bench/forecast_peers.py at 60 s with the net on every series (it won the backtest "
+                "on co2_monthly and nile and lost both test windows); M4, where deep nets rarely beat statistics")
 M4 = ("Makridakis, Spiliotis and Assimakopoulos (2020), The M4 Competition: statistical methods beat most "
       "machine-learning entries at a fraction of the cost")
 PROBE = "measurement: the linearity probe on this data"
@@ -219,12 +222,12 @@ RULES = check_rules(
         ),
         Rule(
             id="forecast-time-rnn",
-            when=all_of(LABELLED, Condition("task", Op.EQ, Task.FORECAST)),
+            when=all_of(LABELLED, Condition("task", Op.EQ, Task.FORECAST), Condition("rows", Op.GE, FORECAST_RNN_MIN_STEPS)),
             effects=(boost(Family.RNN, 20),),
-            reason=("Time goes to a recurrent net in the tree: the LSTM and GRU duel on a random subset of the "
-                    "windows, and the winner is backtested beside the others, after them (the measurements put "
-                    "the linear model on lags first)."),
-            source=f"{TREE}: 'Time? LSTM'; {TRAINING}: 'Try both, only on a random subset of the data'; {MEASURED}",
+            reason=("{rows:,} steps in all (at least {FORECAST_RNN_MIN_STEPS:,}): time goes to a recurrent net in the "
+                    "tree, so the LSTM and GRU duel on a random subset of the windows and the winner is backtested "
+                    "beside the others, after them (the measurements put the linear model on lags first)."),
+            source=f"{TREE}: 'Time? LSTM'; {TRAINING}: 'Try both, only on a random subset of the data'; {RNN_FORECAST}",
         ),
         Rule(
             id="little-data-boosting",

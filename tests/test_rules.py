@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from advisor.thresholds import LOTS_OF_DATA_SAMPLES, MLP_SECONDS_PER_1K_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS
+from advisor.thresholds import FORECAST_RNN_MIN_STEPS, LOTS_OF_DATA_SAMPLES, MLP_SECONDS_PER_1K_SAMPLES, NAIVE_BAYES_MAX_DOCUMENTS
 from advisor.types import Family, Linearity, Modality, Profile, SequenceShape, SeriesShape, Task
 from rules import RULES, decide
 from rules.engine import check_rules
@@ -64,6 +64,9 @@ BRANCHES = {
     ),
     # A series to forecast: the backtest measures every forecaster; the rules try the linear model on lags first.
     "series to forecast": (dict(task=Task.FORECAST, classes=0, forecast=SERIES, linearity=UNMEASURED), Family.LINEAR),
+    # A long one: the recurrent net joins the backtest, after the linear model.
+    "long series to forecast": (dict(task=Task.FORECAST, classes=0, forecast=SERIES, linearity=UNMEASURED,
+                                     rows=FORECAST_RNN_MIN_STEPS, samples=FORECAST_RNN_MIN_STEPS), Family.LINEAR),
     "unlabelled images": (
         dict(modality=Modality.IMAGE, image_shape=(8, 8, 1), target=None, task=Task.CLUSTERING, linearity=UNMEASURED),
         Family.KMEANS,

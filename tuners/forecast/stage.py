@@ -1,5 +1,5 @@
 """The forecast task's tune stage: every forecaster's configurations scored by rolling-origin
-backtest, the lowest mean MASE chosen, then scored once on the test window (the last `horizon`
+backtest, the simplest family within one standard error of the lowest mean MASE chosen, then scored once on the test window (the last `horizon`
 steps of every series, fitted on all steps before it) beside the naive and seasonal naive
 baselines, and its configuration exported for `advisor predict`.
 
@@ -162,21 +162,31 @@ def _members(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _chosen(trials: list[dict[str, Any]], family: str | None) -> dict[str, Any]:
-    """The lowest mean backtest MASE (of --family's configurations when it names one)."""
+    """The best configuration of the simplest family (FORECASTERS' order: baselines, statistical, lag
+    models, the combination) within one standard error of the lowest mean backtest MASE, of --family's
+    configurations when it names one. Over 12 real series this left the test MASE at 0.603 of seasonal
+    naive's (geometric mean) where the lowest alone did at 0.625 (bench/results/forecast_selection_w5.md)."""
     scored = [t for t in trials if t["score"] is not None and family in (None, t["family"])]
     if not scored and family is not None:
         raise InputError(f"--family {family}: no configuration was backtested within the budget. Give a larger "
                          "--budget.")
     if not scored:
         raise InputError("no forecaster could be fitted on these series; check them for gaps and constant stretches.")
-    return min(scored, key=lambda t: (t["score"], t["seconds"]))
+    lowest = min(scored, key=lambda t: (t["score"], t["seconds"]))
+    near = [t for t in scored if t["score"] <= lowest["score"] + lowest["sem"]]
+    simplest = min(near, key=lambda t: list(FORECASTERS).index(t["family"]))["family"]
+    return min((t for t in near if t["family"] == simplest), key=lambda t: (t["score"], t["seconds"]))
 
 
-def _because(chosen: dict[str, Any], trials: list[dict[str, Any]], windows_count: int) -> str:
+def _because(chosen: dict[str, Any], trials: list[dict[str, Any]], windows_count: int, family: str | None) -> str:
     yardstick = min((t for t in trials if t["family"] == "seasonal_naive" and t["score"] is not None),
                     key=lambda t: t["score"], default=None)
     against = f", against {yardstick['score']:.4f} for seasonal naive" if yardstick else ""
-    return (f"the lowest mean MASE over {windows_count} backtest window(s): {chosen['score']:.4f} "
+    lowest = min((t for t in trials if t["score"] is not None and family in (None, t["family"])),
+                 key=lambda t: t["score"])
+    rule = ("the lowest mean MASE" if lowest is chosen else
+            f"the simplest family within one standard error of the lowest ({lowest['family']}, {lowest['score']:.4f})")
+    return (f"{rule} over {windows_count} backtest window(s): {chosen['score']:.4f} "
             f"(standard error {chosen['sem']:.4f}){against}: {FORECASTERS[chosen['family']].why}.")
 
 
@@ -247,18 +257,21 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
               "validation": f"rolling origin: {len(spans)} backtest window(s) of {horizon} steps before the test "
                             "window, each fitted only on the steps before it",
               "budget_s": settings.budget_s, "wall_s": wall, "trials_run": len(trials)}
-    return {"family": chosen["family"], "best": _best(chosen, final, tested, trials, len(spans)), "trials": trials,
-            "model": model, "baselines": {name: round(s.mase, 6) for name, s in tested.items()},
-            "forecast": forecast, "tuning": tuning, "wall_s": wall, **({"duel": next(iter(duels.values()))} if duels else {})}
+    best = _best(chosen, final, tested, trials, len(spans), settings.family)
+    duel = {"duel": next(iter(duels.values()))} if duels else {}
+    return {"family": chosen["family"], "best": best, "trials": trials, "model": model,
+            "baselines": {name: round(s.mase, 6) for name, s in tested.items()},
+            "forecast": forecast, "tuning": tuning, "wall_s": wall, **duel}
 
 
-def _best(chosen: dict[str, Any], final, tested, trials: list[dict[str, Any]], windows_count: int) -> dict[str, Any]:
+def _best(chosen: dict[str, Any], final, tested, trials: list[dict[str, Any]], windows_count: int,
+          family: str | None) -> dict[str, Any]:
     yardstick = tested["seasonal_naive"].mase
     return {"family": chosen["family"], "config": chosen["config"], "metric": "mase", "trial_id": chosen["trial_id"],
             "validation_score": round(chosen["score"], 6), "validation_sem": round(chosen["sem"], 6),
             "test_score": round(final.mase, 6), "test_smape": round(final.smape, 4), "lower_is_better": True,
             "relative_to_seasonal_naive": round(final.mase / yardstick, 4) if yardstick > 0 else None,
-            "chosen_because": _because(chosen, trials, windows_count)}
+            "chosen_because": _because(chosen, trials, windows_count, family)}
 
 
 def export(folder: Path, chosen: dict[str, Any], profile: Profile, horizon: int) -> dict[str, str]:
