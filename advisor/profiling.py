@@ -37,8 +37,8 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
             f"{dataset.source}: {len(frame)} usable rows; at least {MIN_ROWS} are needed to hold out a test split "
             "and cross-validate. Add rows."
         )
-    shape = _series_shape(dataset, task, time, series)
-    task = Task.FORECAST if shape is not None else _task(dataset, task)
+    asked, shape = task, _series_shape(dataset, task, time, series)
+    task = Task.FORECAST if shape is not None else _task(dataset, asked)
     sample = frame if len(frame) <= PROFILE_SAMPLE_ROWS else frame.sample(PROFILE_SAMPLE_ROWS, random_state=seed)
     columns = profile_columns(frame, sample)
     if dataset.images is not None:
@@ -46,7 +46,7 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
     detection = detect_modality(dataset, columns)
     samples = detection.sequence.series if detection.sequence is not None else len(frame)
     balance, minority = _class_balance(dataset, detection.sequence, task)
-    notes = list(dataset.notes)
+    notes = list(dataset.notes) + _forecast_notes(dataset, shape, asked)
     if dropped:
         notes.append(f"{dropped} row(s) without a target value were left out")
     if minority is not None and minority * samples < 2:
@@ -80,6 +80,22 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
         notes=tuple(notes),
         forecast=shape,
     )
+
+
+def _forecast_notes(dataset: Dataset, shape: SeriesShape | None, asked: Task | None) -> list[str]:
+    """What a forecast reads and leaves out, and how to read the rows as a table instead."""
+    if shape is None:
+        return []
+    used = {dataset.target, shape.time_column, shape.series_column}
+    unused = [str(c) for c in dataset.frame.columns if c not in used]
+    notes = [] if asked == Task.FORECAST else [
+        f"Read as a forecast: {shape.time_column!r} steps regularly ({shape.frequency}); --task regression reads the "
+        "rows as a table instead."]
+    if unused:
+        shown = ", ".join(repr(c) for c in unused[:5]) + (" ..." if len(unused) > 5 else "")
+        notes.append(f"The forecast uses the target's own past only: {len(unused)} other column(s) ({shown}) are not "
+                     "read (covariates are not supported yet).")
+    return notes
 
 
 def _without_target(dataset: Dataset) -> Dataset:

@@ -32,6 +32,7 @@ def test_a_date_value_csv_is_forecast_with_no_other_flag(co2_run):
     # The chosen model beats both baselines on the test year (2001), as every family does on this series.
     assert best["test_score"] < 0.6 * min(result["baselines"].values()), (best, result["baselines"])
     assert result["family"] in forecast["family_scores"] and result["trials"]
+    assert any("Read as a forecast: 'month' steps regularly (MS); --task regression" in n for n in result["notes"])
 
 
 def test_the_test_window_is_the_last_h_steps_and_its_forecasts_are_written(co2_run):
@@ -66,6 +67,12 @@ def test_a_panel_is_forecast_series_by_series(macro_panel, run_cli, tmp_path):
     forecast = pd.read_csv(tmp_path / "next.csv")
     assert forecast.groupby("series").size().to_dict() == {s: 20 for s in ("m1", "realcons", "realgdp", "realinv")}
     assert forecast["quarter"].iloc[0].startswith("2009-10")
+    with_covariate = pd.read_csv(macro_panel).assign(rate=1.0)
+    with_covariate.to_csv(tmp_path / "covariate.csv", index=False)
+    done = run_cli("recommend", tmp_path / "covariate.csv", "--target", "value", "--no-tune", "--json",
+                   "--out", tmp_path / "n")
+    notes = json.loads(done.output.strip().splitlines()[-1])["notes"]
+    assert any("1 other column(s) ('rate') are not read" in n for n in notes), notes
 
 
 def test_family_rnn_runs_the_lstm_gru_duel_and_records_it(co2_monthly, run_cli, tmp_path):

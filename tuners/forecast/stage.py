@@ -1,11 +1,14 @@
 """The forecast task's tune stage: every forecaster's configurations scored by rolling-origin
-backtest, the simplest family within one standard error of the lowest mean MASE chosen, then scored once on the test window (the last `horizon`
-steps of every series, fitted on all steps before it) beside the naive and seasonal naive
-baselines, and its configuration exported for `advisor predict`.
+backtest, the simplest family within one standard error of the lowest mean MASE chosen, then
+scored once on the test window (the last `horizon` steps of every series, fitted on all steps
+before it) beside the naive and seasonal naive baselines, and its configuration exported for
+`advisor predict`.
 
-The forecasters are cheap beside the budget (a fit is milliseconds to a second), so every family is
-measured rather than picked by rules alone: the rules' ranking sets the order they are tried in, the
-backtest decides. They run in the job's own process; Ray Tune does not schedule them yet.
+Most forecasters are cheap beside the budget (a fit is milliseconds to a second), so every family
+is measured rather than picked by rules alone: the rules' ranking sets the order they are tried in
+(and whether the recurrent net joins), the backtest decides. Trials start only while the budget
+has room for them and the test fit. They run in the job's own process; Ray Tune does not schedule
+them yet.
 """
 
 from __future__ import annotations
