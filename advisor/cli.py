@@ -310,7 +310,9 @@ def _summary(result: dict) -> str:
         shown = ", ".join(f"{k}={_short(v)}" for k, v in best["config"].items())
         lines.append(f"Tuned: {len(result['trials'])} trials in {result['wall_s']:g} s; best {best['metric']} "
                      f"{best['validation_score']:.4f} in validation")
-        lines.append(f"Test {best['metric']}: {best['test_score']:.4f} tuned vs {baseline['test_score']:.4f} with default parameters")
+        lower = " (lower is better)" if best.get("lower_is_better") else ""
+        lines.append(f"Test {best['metric']}{lower}: {best['test_score']:.4f} tuned vs {baseline['test_score']:.4f} "
+                     f"{baseline.get('label', 'with default parameters')}")
         lines.append(f"Best configuration: {shown}")
         lines.append(f"Model: {result['model']['path']} (advisor predict {result['run_dir']} NEW.csv)")
     for note in result["notes"]:

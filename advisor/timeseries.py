@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError
+from advisor.series_traits import traits
 from advisor.types import SeriesShape
 
 TIME_WORDS = frozenset({"year", "time", "t", "step", "period", "date", "datetime", "timestamp", "month", "week",
@@ -76,9 +77,13 @@ def _detect(frame: pd.DataFrame, target: str | None, time: str | None, series: s
                                                              frame.groupby(series, sort=False).indices.values()]
     frequency = _frequency(stamps, groups, time)
     lengths = sorted(len(g) for g in groups)
-    season, reason = _season(frequency, frame[target], stamps, max(groups, key=len))
+    longest = max(groups, key=len)
+    season, reason = _season(frequency, frame[target], stamps, longest)
+    ordered = frame[target].iloc[longest].to_numpy(dtype=float)[np.argsort(stamps.iloc[longest].to_numpy(),
+                                                                           kind="stable")]
     return SeriesShape(time, series, frequency, season, reason, len(groups),
-                       {"min": lengths[0], "median": int(np.median(lengths)), "max": lengths[-1]})
+                       {"min": lengths[0], "median": int(np.median(lengths)), "max": lengths[-1]},
+                       **traits(ordered, season))
 
 
 def _numeric_target(values: pd.Series, distinct: int = 3) -> bool:

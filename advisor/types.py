@@ -111,6 +111,11 @@ class SeriesShape:
     season_reason: str
     series: int
     lengths: dict[str, int]  # {"min", "median", "max"} steps per series
+    # The longest series' traits (advisor/series_traits.py): STL strengths 0..1, the ADF test's p-value.
+    trend_strength: float | None = None
+    seasonal_strength: float | None = None  # None without a season
+    adf_pvalue: float | None = None
+    stationary: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -215,9 +215,9 @@ RULES = check_rules(
             when=all_of(LABELLED, Condition("task", Op.EQ, Task.FORECAST)),
             effects=(boost(Family.LINEAR, 50), *exclude(Family.MLP, Family.NAIVE_BAYES)),
             reason=("A series to forecast ({series_count} series, {frequency} steps, season {season_length}): every "
-                    "forecaster is measured by backtest (naive, seasonal naive, Theta, ETS, ridge and boosting on "
-                    "lags) and the lowest MASE wins; the rules try the linear model on lags first. The MLP and "
-                    "naive Bayes do not forecast yet."),
+                    "forecaster is measured by backtest (the naive forecasts, drift, Theta, ETS, ridge and boosting "
+                    "on lags, their combination) and the simplest within one standard error of the lowest MASE "
+                    "wins; the rules try the linear model on lags first. The MLP and naive Bayes do not forecast."),
             source=f"{MEASURED}: a linear model on lags beat boosting and MLPs on all but one bundled series; {M4}",
         ),
         Rule(

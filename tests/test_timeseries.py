@@ -33,12 +33,16 @@ def test_one_weekly_series_with_rows_in_any_order(co2):
     assert (shape.time_column, shape.series_column, shape.series) == ("date", None, 1)
     assert shape.frequency == "W-SAT" and shape.lengths == {"min": 2284, "median": 2284, "max": 2284}
     assert shape.season_length == 52 and "confirmed by autocorrelation" in shape.season_reason
+    # A rising series with a strong yearly cycle: STL's strengths near 1, and a unit root not rejected.
+    assert shape.trend_strength > 0.99 and shape.seasonal_strength > 0.9
+    assert shape.stationary is False and shape.adf_pvalue > 0.05
 
 
 def test_yearly_whole_numbers_named_as_a_time_are_steps_without_a_season(tmp_path):
     sunspots = _csv(sm.datasets.sunspots.load_pandas().data, tmp_path, "sunspots")  # YEAR 1700.0 ... 2008.0
     shape = detect(sunspots, "SUNACTIVITY")
     assert (shape.time_column, shape.frequency, shape.season_length, shape.series) == ("YEAR", "step", 1, 1)
+    assert shape.seasonal_strength is None and 0.0 <= shape.trend_strength < 0.5  # an 11-year cycle, no trend
 
 
 def test_a_panel_in_long_format_is_told_apart_by_its_series_column(tmp_path):

@@ -201,6 +201,21 @@ def family_scores(trials: list[dict[str, Any]]) -> dict[str, float]:
     return {k: round(v, 6) for k, v in sorted(best.items(), key=lambda kv: kv[1])}
 
 
+def _lag_linearity(trials: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The probe on lags, by backtest: ridge against boosting on the same windows; linear when the ridge's
+    best is within one standard error of boosting's best, or below it."""
+    best = {}
+    for t in trials:
+        if t["score"] is not None and FORECASTERS[t["family"]].kind == "lags" and (
+                t["family"] not in best or t["score"] < best[t["family"]]["score"]):
+            best[t["family"]] = t
+    linear, nonlinear = best.get("linear"), best.get("boosting")
+    if linear is None or nonlinear is None:
+        return None
+    return {"linear_mase": round(linear["score"], 6), "nonlinear_mase": round(nonlinear["score"], 6),
+            "linear": linear["score"] <= nonlinear["score"] + max(linear["sem"], nonlinear["sem"])}
+
+
 def _stamp(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value.item() if hasattr(value, "item") else value
 
@@ -253,7 +268,7 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
                 "season_reason": profile.forecast.season_reason, "frequency": profile.forecast.frequency,
                 "time_column": profile.forecast.time_column, "series_column": profile.forecast.series_column,
                 "series": len(panel.ids), "lengths": profile.forecast.lengths, "windows": _windows_shown(panel, spans),
-                "family_scores": family_scores(trials),
+                "family_scores": family_scores(trials), "lag_linearity": _lag_linearity(trials),
                 "smape": {"model": round(final.smape, 4), **{name: round(s.smape, 4) for name, s in tested.items()}},
                 "test": _test_shown(panel, test_spans, final.forecasts, horizon)}
     tuning = {"metric": "mase", "metric_reason": METRIC_REASON, "backend": "in_process", "search": "grid",
@@ -262,7 +277,11 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
               "budget_s": settings.budget_s, "wall_s": wall, "trials_run": len(trials)}
     best = _best(chosen, final, tested, trials, len(spans), settings.family)
     duel = {"duel": next(iter(duels.values()))} if duels else {}
-    return {"family": chosen["family"], "best": best, "trials": trials, "model": model,
+    yardstick = tested["seasonal_naive"]
+    baseline = {"family": "seasonal_naive", "config": {}, "label": "for seasonal naive",
+                "test_score": round(yardstick.mase, 6),
+                "test_metrics": {"mase": round(yardstick.mase, 6), "smape": round(yardstick.smape, 4)}}
+    return {"family": chosen["family"], "best": best, "trials": trials, "model": model, "baseline": baseline,
             "baselines": {name: round(s.mase, 6) for name, s in tested.items()},
             "forecast": forecast, "tuning": tuning, "wall_s": wall, **duel}
 
