@@ -18,7 +18,7 @@ test MASE relative to seasonal naive's, and on how many series it is below seaso
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import json
 import math
 import sys
 from pathlib import Path
@@ -63,8 +63,12 @@ def measure(entry, folder: Path, most: int) -> dict:
     lowest = min(best.values(), key=lambda t: t["score"])["family"]
     floor = best[lowest]["score"] + best[lowest]["sem"]
     simplest = next(n for n in FORECASTERS if n in best and best[n]["score"] <= floor)
+    models = next((n for n in FORECASTERS if n in best and n not in stage.BASELINES and best[n]["score"] <= floor),
+                  lowest)
     return {"series": entry.name, "windows": len(spans), "backtest": {n: t["score"] for n, t in best.items()},
-            "test": tests, "lowest": lowest, "simplest": simplest}
+            "sem": {n: t["sem"] for n, t in best.items()}, "test": tests, "lowest": lowest, "simplest": simplest,
+            "simplest_model": models if lowest not in stage.BASELINES else lowest,
+            "stage": stage._chosen(trials, None)["family"]}
 
 
 def _geomean(values) -> float:
@@ -82,6 +86,9 @@ def main() -> None:
     rows = [measure(entry, args.scratch, args.windows) for entry in CORPUS]
     policies = {"lowest": lambda r: r["test"][r["lowest"]], "combination": lambda r: r["test"]["combination"],
                 "simplest within one standard error": lambda r: r["test"][r["simplest"]],
+                "simplest model within one standard error (a baseline only when it is the lowest)":
+                    lambda r: r["test"][r["simplest_model"]],
+                "the stage's choice (tuners/forecast/stage.py)": lambda r: r["test"][r["stage"]],
                 "seasonal_naive": lambda r: r["test"]["seasonal_naive"]}
     lines = [f"# Choosing a forecaster: the backtest's lowest against the combination ({args.windows} windows)", "",
              f"`python bench/forecast_selection.py --windows {args.windows}`. " + machine_line(), "",
@@ -98,6 +105,8 @@ def main() -> None:
         relative = [pick(r) / r["test"]["seasonal_naive"] for r in rows]
         lines.append(f"| {name} | {_geomean(relative):.3f} | {sum(v < 1 for v in relative)} of {len(rows)} |")
     write_results(args.results / f"forecast_selection_w{args.windows}.md", lines)
+    (args.results / f"forecast_selection_w{args.windows}.json").write_text(json.dumps(rows, indent=2),
+                                                                           encoding="utf-8")
 
 
 if __name__ == "__main__":

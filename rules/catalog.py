@@ -230,6 +230,14 @@ RULES = check_rules(
             source=f"{TREE}: 'Time? LSTM'; {TRAINING}: 'Try both, only on a random subset of the data'; {RNN_FORECAST}",
         ),
         Rule(
+            id="forecast-short-no-rnn",
+            when=all_of(LABELLED, Condition("task", Op.EQ, Task.FORECAST), Condition("rows", Op.LT, FORECAST_RNN_MIN_STEPS)),
+            effects=exclude(Family.RNN),
+            reason=("{rows:,} steps in all, under {FORECAST_RNN_MIN_STEPS:,}: the recurrent net is left out of the "
+                    "backtest (--family rnn still runs it, with its LSTM/GRU duel)."),
+            source=RNN_FORECAST,
+        ),
+        Rule(
             id="little-data-boosting",
             when=all_of(LABELLED, modality_is(Modality.TABULAR), Condition("samples", Op.LT, LOTS_OF_DATA_SAMPLES)),
             effects=(boost(Family.BOOSTING, 30),),
