@@ -216,8 +216,8 @@ RULES = check_rules(
             effects=(boost(Family.LINEAR, 50), *exclude(Family.MLP, Family.NAIVE_BAYES)),
             reason=("A series to forecast ({series_count} series, {frequency} steps, season {season_length}): every "
                     "forecaster is measured by backtest (the naive forecasts, drift, Theta, ETS, ridge and boosting "
-                    "on lags, their combination) and the simplest within one standard error of the lowest MASE "
-                    "wins; the rules try the linear model on lags first. The MLP and naive Bayes do not forecast."),
+                    "on lags, their combination) and the simplest model within one standard error of the lowest "
+                    "MASE wins; the rules try the linear model on lags first. The MLP and naive Bayes do not forecast."),
             source=f"{MEASURED}: a linear model on lags beat boosting and MLPs on all but one bundled series; {M4}",
         ),
         Rule(
