@@ -106,8 +106,8 @@ NAIVE_BAYES_MAX_DOCUMENTS = int(calibrated("NAIVE_BAYES_MAX_DOCUMENTS")["value"]
 RACE_MAX_POINT_GAP = 10
 
 # Below this many steps in all, a forecast backtests the recurrent net only with --family rnn. Measured on
-# bench/forecast_corpus.py's series (up to 526 steps, a panel of 1,421): with the net on every series at
-# 60 s it won the backtest on co2_monthly and nile and lost both test windows (co2 0.398 against
-# boosting's 0.208 in an earlier run, nile 0.940 against Theta's 0.851). Not calibrated above it: no
-# series there is that long.
+# bench/forecast_corpus.py's series (up to 526 steps, a panel of 1,421): in a run of bench/forecast_peers.py
+# at 60 s with the net on every series (commit 22e34b9; bench/results/forecast.md is the rerun without
+# it) the net won the backtest on co2_monthly and nile and lost both test windows (MASE 0.398 and 0.940,
+# where the rerun's theta scored 0.261 and 0.851). Not calibrated above it: no series there is that long.
 FORECAST_RNN_MIN_STEPS = 10_000
