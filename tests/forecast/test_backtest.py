@@ -62,7 +62,7 @@ def test_a_history_altered_after_the_window_start_changes_no_backtest_score(co2_
     assert backtest(linear, config, scrambled, spans[:1], seed=0)["score"] == pytest.approx(honest, rel=1e-12)
 
 
-@pytest.mark.parametrize("name", ["theta", "ets", "linear", "boosting"])
+@pytest.mark.parametrize("name", ["theta", "ets", "linear", "boosting", "mlp"])
 def test_each_forecaster_beats_seasonal_naive_on_co2(co2_panel, name):
     """CO2 has a steady trend under its season: every model family should clear the seasonal naive
     forecast, which repeats last year and misses the year's rise."""
@@ -102,3 +102,16 @@ def test_a_steps_phase_is_its_place_in_the_season_from_its_time_stamp():
 def test_drift_extends_the_mean_step_by_hand():
     found = FORECASTERS["drift"].forecast([np.array([1.0, 2.0, 4.0, 7.0])], [], [], 3, 1, {}, 0)[0]
     np.testing.assert_allclose(found, [9.0, 11.0, 13.0])  # 7 + k * (7 - 1) / 3
+
+
+def test_interval_widths_are_quantiles_of_the_pooled_steps_and_never_shrink():
+    from tuners.forecast.intervals import bounds, widths
+
+    errors = np.array([[1.0, 0.0, 5.0], [3.0, 0.0, 5.0]])  # two windows, three steps ahead
+    found = widths(errors)
+    # step 1: quantile of {1, 3}; step 2: of {1, 3, 0, 0} (lower, so held at step 1's); step 3: of all six
+    assert found["80"] == [pytest.approx(np.quantile([1, 3], 0.8)), pytest.approx(np.quantile([1, 3], 0.8)),
+                           pytest.approx(np.quantile([1, 3, 0, 0, 5, 5], 0.8))]
+    assert all(w95 >= w80 for w80, w95 in zip(found["80"], found["95"]))
+    around = bounds(np.array([10.0, 10.0, 10.0]), 2.0, found)
+    np.testing.assert_allclose(around["upper_80"] - 10.0, 2.0 * np.array(found["80"]))

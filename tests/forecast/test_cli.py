@@ -49,7 +49,9 @@ def test_predict_continues_the_series_past_its_end(co2_run, co2_monthly, run_cli
     done = run_cli("predict", out, co2_monthly, "--out", tmp_path / "next.csv")
     assert done.exit_code == 0, done.output
     forecast = pd.read_csv(tmp_path / "next.csv")
-    assert list(forecast.columns) == ["series", "month", "prediction"]
+    assert list(forecast.columns) == ["series", "month", "prediction", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert (forecast["lower_95"] <= forecast["lower_80"]).all() and (forecast["lower_80"] < forecast["prediction"]).all()
+    assert (forecast["prediction"] < forecast["upper_80"]).all() and (forecast["upper_80"] <= forecast["upper_95"]).all()
     assert forecast["month"].str[:7].tolist() == [f"2002-{m:02d}" for m in range(1, 13)]
     last_year = pd.read_csv(co2_monthly).sort_values("month")["value"].iloc[-12:].to_numpy()
     rise = forecast["prediction"].to_numpy() - last_year  # CO2 rose 1-2 ppm a year around 2000

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tuners.forecast.measures import mase, smape
+from tuners.forecast.measures import mase, mase_scale, smape
 from tuners.forecast.models import Forecaster
 from tuners.forecast.panel import Panel, phases
 
@@ -22,6 +22,7 @@ class Scored:
     per_series: list[float]  # each series' MASE
     forecasts: list[np.ndarray]
     seconds: float
+    errors: np.ndarray  # (series, horizon): absolute errors in each series' scale (MASE's denominator)
 
 
 def cut(panel: Panel, spans: list[tuple[int, int]]) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -46,8 +47,10 @@ def score(forecaster: Forecaster, config: dict[str, Any], panel: Panel, spans: l
     actual = [values[start:end] for values, (start, end) in zip(panel.values, spans)]
     per_series = [mase(a, f, p, panel.season_length) for a, f, p in zip(actual, forecasts, past)]
     smapes = [smape(a, f) for a, f in zip(actual, forecasts)]
+    errors = np.vstack([np.abs(a - f) / mase_scale(p, panel.season_length)
+                        for a, f, p in zip(actual, forecasts, past)])
     return Scored(float(np.mean(per_series)), float(np.mean(smapes)), per_series, forecasts,
-                  time.perf_counter() - clock)
+                  time.perf_counter() - clock, errors)
 
 
 def _finite(forecast: np.ndarray, past: np.ndarray) -> np.ndarray:
@@ -58,11 +61,13 @@ def _finite(forecast: np.ndarray, past: np.ndarray) -> np.ndarray:
 
 def backtest(forecaster: Forecaster, config: dict[str, Any], panel: Panel, windows: list[list[tuple[int, int]]],
              seed: int) -> dict[str, Any]:
-    """Scores on every backtest window: {"score" (the mean MASE), "sem", "window_scores", "smape", "seconds"}."""
+    """Scores on every backtest window: {"score" (the mean MASE), "sem", "window_scores", "smape", "seconds",
+    "_errors" (every window's scaled absolute errors, series x horizon, stacked)}."""
     scored = [score(forecaster, config, panel, spans, seed) for spans in windows]
     every = np.concatenate([s.per_series for s in scored])
     return {"score": float(np.mean([s.mase for s in scored])),
             "sem": float(np.std(every, ddof=1) / np.sqrt(len(every))) if len(every) > 1 else 0.0,
             "window_scores": [round(s.mase, 6) for s in scored],
             "smape": float(np.mean([s.smape for s in scored])),
-            "seconds": float(sum(s.seconds for s in scored))}
+            "seconds": float(sum(s.seconds for s in scored)),
+            "_errors": np.vstack([s.errors for s in scored])}  # for the intervals; not kept in result.json

@@ -124,6 +124,17 @@ def _combination(values, phases, future_phases, horizon, season_length, config, 
     return [np.mean([np.asarray(f[k], dtype=float) for f in made], axis=0) for k in range(len(values))]
 
 
+def _mlp(config: dict[str, Any], seed: int):
+    from sklearn.neural_network import MLPRegressor
+
+    return MLPRegressor(hidden_layer_sizes=(int(config["units"]),), alpha=float(config["alpha"]), max_iter=500,
+                        early_stopping=True, n_iter_no_change=20, random_state=seed)
+
+
+def _mlp_space(season: int, shortest: int, horizon: int) -> list[dict[str, Any]]:
+    return [{"lags": p, "units": u, "alpha": 1e-3} for p in lag_choices(season, shortest, horizon)[:2] for u in (32, 64)]
+
+
 def _one(season: int, shortest: int, horizon: int) -> list[dict[str, Any]]:
     return [{}]
 
@@ -161,6 +172,9 @@ FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
     Forecaster("boosting", "lags", lag_forecaster(_xgb, direct=False), _boosting_space, "XGBoost",
                "gradient-boosted trees on lags and season dummies, one step at a time, each forecast fed back "
                "(recursive): non-linear lag structure that a linear model misses"),
+    Forecaster("mlp", "lags", lag_forecaster(_mlp, direct=True), _mlp_space, "scikit-learn",
+               "a one-layer perceptron on lags and season dummies, every step of the horizon at once (direct)",
+               asked_only=True),
     Forecaster("rnn", "lags", recurrent, rnn_space, "PyTorch",
                "a recurrent net (LSTM or GRU, by a duel on a random subset) reading windows of lags, every step of "
                "the horizon at once: seed 002's 'Time? LSTM'", duel=rnn_duel, asked_only=True, fit_seconds=RNN_SECONDS),

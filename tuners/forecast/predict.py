@@ -13,6 +13,8 @@ import pandas as pd
 
 from advisor.errors import InputError
 from advisor.timeseries import detect
+from tuners.forecast.intervals import bounds
+from tuners.forecast.lags import scale_of
 from tuners.forecast.models import FORECASTERS
 from tuners.forecast.panel import following, panel_of, phases
 from tuners.forecast.stage import MODEL_FILE
@@ -35,7 +37,8 @@ def _lags(config: dict[str, Any]) -> int:
 
 
 def forecast_next(manifest: dict[str, Any], frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """One row per series and future step: `series`, the time column, `prediction`."""
+    """One row per series and future step: `series`, the time column, `prediction`, and the 80% and 95%
+    intervals from the model's backtest errors (`lower_80`, `upper_80`, `lower_95`, `upper_95`)."""
     time, series, target = manifest["time_column"], manifest["series_column"], manifest["target"]
     missing = [c for c in (time, series, target) if c is not None and c not in frame.columns]
     if missing:
@@ -57,5 +60,8 @@ def forecast_next(manifest: dict[str, Any], frame: pd.DataFrame, source: str) ->
     ahead = [phases(future, panel.season_length, shape.frequency) for future in futures]
     forecaster = FORECASTERS[manifest["family"]]
     forecasts = forecaster.forecast(list(panel.values), past_phases, ahead, horizon, panel.season_length, config, 0)
-    return pd.concat([pd.DataFrame({"series": name, time: future.to_numpy(), "prediction": np.asarray(f, dtype=float)})
-                      for name, future, f in zip(panel.ids, futures, forecasts)], ignore_index=True)
+    spread = manifest.get("intervals", {})
+    return pd.concat([pd.DataFrame({"series": name, time: future.to_numpy(), "prediction": np.asarray(f, dtype=float),
+                                    **bounds(np.asarray(f, dtype=float), scale_of(values, panel.season_length), spread)})
+                      for name, future, f, values in zip(panel.ids, futures, forecasts, panel.values)],
+                     ignore_index=True)

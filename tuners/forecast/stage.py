@@ -26,6 +26,7 @@ from advisor.errors import InputError
 from advisor.events import BestSoFar, OnEvent, StageFinished, StageStarted, TrialFinished
 from advisor.types import Profile
 from tuners.forecast.backtest import backtest, score
+from tuners.forecast.intervals import widths
 from tuners.forecast.measures import default_horizon, final_window, mase_scale, windows
 from tuners.forecast.models import FORECASTERS
 from tuners.forecast.panel import Panel, panel_of
@@ -266,7 +267,10 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
     test_spans = final_window(panel.lengths, horizon)
     tested = {name: score(FORECASTERS[name], {}, panel, test_spans, settings.seed) for name in BASELINES}
     final = score(FORECASTERS[chosen["family"]], chosen["config"], panel, test_spans, settings.seed)
-    model = export(run_dir / "model", chosen, profile, horizon)
+    spread = widths(chosen["_errors"])
+    for trial in trials:
+        trial.pop("_errors", None)  # arrays for the intervals, not for result.json
+    model = export(run_dir / "model", chosen, profile, horizon, spread)
     _write_test_forecasts(run_dir / "test_forecast.csv", panel, test_spans, final, tested)
     wall = round(time.perf_counter() - started, 2)
     forecast = {"horizon": horizon, "horizon_reason": horizon_reason, "season_length": panel.season_length,
@@ -301,14 +305,16 @@ def _best(chosen: dict[str, Any], final, tested, trials: list[dict[str, Any]], w
             "chosen_because": _because(chosen, trials, windows_count, family)}
 
 
-def export(folder: Path, chosen: dict[str, Any], profile: Profile, horizon: int) -> dict[str, str]:
-    """The chosen forecaster and configuration; `advisor predict` fits it on the history it is given."""
+def export(folder: Path, chosen: dict[str, Any], profile: Profile, horizon: int,
+           spread: dict[str, list[float]]) -> dict[str, str]:
+    """The chosen forecaster and configuration, and its intervals' half-widths in series scales
+    (tuners/forecast/intervals.py); `advisor predict` fits it on the history it is given."""
     folder.mkdir(parents=True, exist_ok=True)
     shape = profile.forecast
     manifest = {"format": "forecast", "task": "forecast", "family": chosen["family"], "config": chosen["config"],
                 "horizon": horizon, "season_length": shape.season_length, "frequency": shape.frequency,
                 "time_column": shape.time_column, "series_column": shape.series_column, "target": profile.target,
-                "library": _library(chosen)}
+                "library": _library(chosen), "intervals": spread}
     (folder / MODEL_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return {"path": str(folder), "format": "forecast"}
 
