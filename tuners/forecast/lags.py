@@ -18,14 +18,19 @@ from typing import Any, Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from advisor.errors import InputError
+from tuners.forecast.measures import mase_scale
+
 MAX_SAMPLES = 20_000  # windows a fit trains on at most: the newest of each series kept first
 MIN_WINDOWS = 8  # windows per series a lag count needs, else it is too long for the history
 
 
 def scale_of(values: np.ndarray, season_length: int) -> float:
-    m = season_length if len(values) > season_length else 1
-    scale = float(np.mean(np.abs(values[m:] - values[:-m]))) if len(values) > m else 0.0
-    return scale if np.isfinite(scale) and scale > 0 else 1.0
+    """MASE's scale of a history (measures.mase_scale), or 1 where it has none (a constant stretch)."""
+    try:
+        return mase_scale(values, season_length)
+    except InputError:
+        return 1.0
 
 
 def _dummies(phase: np.ndarray, season_length: int) -> np.ndarray:
