@@ -13,8 +13,11 @@ skops is scikit-learn's own safe persistence: loading checks every type against 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,25 @@ from advisor.errors import InputError
 from advisor.features import FeatureSpec
 
 TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+
+
+@contextlib.contextmanager
+def warmed():
+    """Import skops on a thread while the search runs, joined at the end. Its import takes about
+    1.9 s on 2 cores (its list of trusted types walks every scikit-learn module, torch's array API
+    among them), which every run paid after its search; the driver mostly waits on its trials
+    then, so the export that follows the search no longer does."""
+    thread = threading.Thread(target=_import_quietly, args=("skops.io",), name="advisor-import-skops", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _import_quietly(name: str) -> None:
+    with contextlib.suppress(ImportError):  # save_model imports it again and says what is missing
+        importlib.import_module(name)
 
 
 def save_model(model, manifest: dict[str, Any], folder: Path) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from advisor.events import OnEvent
 from advisor.types import Family, Profile
-from tuners import plan
+from tuners import export, plan
 from tuners.backends import BACKENDS, backend_for, load, search_for
 from tuners.data import check_inputs, metric_reason, prepare
 from tuners.families import FAMILIES, family_def
@@ -82,8 +82,10 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
     problem = prepare(frame, profile, settings.seed, inputs=definition.inputs, test_rows=test_rows, images=images)
     storage = run_dir / "tuning"
     storage.mkdir(parents=True, exist_ok=True)
-    found = plan.search(problem, family, settings, storage, backend, on_event)
-    finished, best, chosen_because = refit_best(problem, family, found.records, found.anchors, run_dir / "model", settings)
+    with export.warmed():
+        found = plan.search(problem, family, settings, storage, backend, on_event)
+        finished, best, chosen_because = refit_best(problem, family, found.records, found.anchors, run_dir / "model",
+                                                    settings)
     done = [r.score for r in found.records if r.status == "completed" and r.score is not None]
     return TuneOutcome(
         family=family.value, backend=backend_name, metric=problem.metric, validation=problem.validation,
