@@ -39,8 +39,9 @@ JOB_RETRIES = 3  # re-runs of a job whose node or worker died (not of a job that
 Progress = Callable[[str], None]
 
 
-def run_job(options_json: dict[str, Any]) -> dict[str, Any]:
-    """One job, inside a Ray task: run (or resume, or just report) the run in its folder."""
+def run_job(options_json: dict[str, Any], on_event=None) -> dict[str, Any]:
+    """One job, inside a Ray task: run (or resume, or just report) the run in its folder;
+    `on_event` receives its typed events (the service writes them to the run's event log)."""
     options = RecommendOptions.from_json(options_json)
     run_dir = options.out
     started = time.time()
@@ -49,7 +50,7 @@ def run_job(options_json: dict[str, Any]) -> dict[str, Any]:
             result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
         else:
             resume = (run_dir / RUN_OPTIONS).exists()
-            result = recommend(options, resume=resume)
+            result = recommend(options, on_event=on_event, resume=resume)
     except (InputError, RunFailed) as error:
         return _summary(options, status="failed", error=str(error), seconds=time.time() - started)
     except Exception as error:  # noqa: BLE001 - one job's bug must not sink the batch; it is reported
@@ -108,16 +109,10 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
         progress(f"batch: {len(entries)} job(s) for a Ray cluster of {capacity['CPU']:g} CPU(s), {capacity['GPU']:g} GPU(s)")
         _write(out, entries, summaries, started, address)
         while waiting or pending:
-            while waiting and (not pending or _fits(_one_trial(waiting[0]), in_use, capacity)):
+            while waiting and (not pending or fits(one_trial(waiting[0]), in_use, capacity)):
                 entry = waiting.pop(0)
-                if _in_process(entry):
-                    # KerasTuner trains inside the job's own task (on whichever node runs it), so that task
-                    # holds a CPU; a family it hands to Ray Tune uses the cluster the task is already on.
-                    ref = tasks.submit(dict(entry["options"], address=None), cpus=1)
-                else:
-                    share = _trial_share(entry, capacity, len(entries))
-                    ref = tasks.submit(dict(entry["options"], address=address, max_concurrent_trials=share))
-                pending[ref] = (entry["name"], _one_trial(entry))
+                ref = submit_job(tasks, entry, address, capacity, len(entries))
+                pending[ref] = (entry["name"], one_trial(entry))
                 in_use = {k: in_use[k] + pending[ref][1][k] for k in in_use}
                 progress(f"batch: {entry['name']} started")
             done = tasks.next_done(list(pending))
@@ -135,28 +130,41 @@ def run_batch(out: Path, address: str | None, progress: Progress = lambda m: Non
     return _write(out, entries, summaries, started, address)
 
 
-def _one_trial(entry: dict[str, Any]) -> dict[str, float]:
+def submit_job(tasks, entry: dict[str, Any], address: str | None, capacity: dict[str, float], jobs: int,
+               argument: Callable[[dict[str, Any]], Any] = lambda options: options):
+    """Start one job's Ray task with its options as the job's admission sets them; `argument` makes
+    the task function's argument from them (the batch's: the options; the service's adds where the
+    run's events go)."""
+    if in_process(entry):
+        # KerasTuner trains inside the job's own task (on whichever node runs it), so that task
+        # holds a CPU; a family it hands to Ray Tune uses the cluster the task is already on.
+        return tasks.submit(argument(dict(entry["options"], address=None)), cpus=1)
+    share = trial_share(entry, capacity, jobs)
+    return tasks.submit(argument(dict(entry["options"], address=address, max_concurrent_trials=share)))
+
+
+def one_trial(entry: dict[str, Any]) -> dict[str, float]:
     """What a job holds while it runs one trial at a time (a KerasTuner job: its task's CPU)."""
     options = entry["options"]
-    if _in_process(entry):
+    if in_process(entry):
         return {"CPU": 1.0, "GPU": 0.0}
     return {"CPU": float(options.get("cpus_per_trial", 1.0)), "GPU": float(options.get("gpus_per_trial", 0.0))}
 
 
-def _in_process(entry: dict[str, Any]) -> bool:
+def in_process(entry: dict[str, Any]) -> bool:
     """Whether the job's backend trains in the job's own process (KerasTuner) rather than in Ray trials."""
     from tuners.backends import BACKENDS
 
     return BACKENDS[entry["options"].get("tuner", "ray")].in_process
 
 
-def _trial_share(entry: dict[str, Any], capacity: dict[str, float], jobs: int) -> int:
+def trial_share(entry: dict[str, Any], capacity: dict[str, float], jobs: int) -> int:
     """Trials a job may run at once: its share of the cluster's CPUs (at least one), so that one job's
     trials do not hold every CPU while the jobs beside it wait with their budgets running."""
-    return max(1, int(capacity["CPU"] // max(_one_trial(entry)["CPU"], 1e-9) // max(1, jobs)))
+    return max(1, int(capacity["CPU"] // max(one_trial(entry)["CPU"], 1e-9) // max(1, jobs)))
 
 
-def _fits(need: dict[str, float], in_use: dict[str, float], capacity: dict[str, float]) -> bool:
+def fits(need: dict[str, float], in_use: dict[str, float], capacity: dict[str, float]) -> bool:
     """Room for one more job's trial. A job that needs more than the whole cluster starts at once:
     it fails fast with its own message (or an autoscaler adds the nodes)."""
     if any(need[k] > capacity[k] for k in need):

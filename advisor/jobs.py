@@ -30,7 +30,7 @@ from advisor.errors import InputError
 from advisor.pipeline import ASKED_TASKS, SEARCHES, RecommendOptions
 from advisor.types import Family
 
-FIELDS = {"data", "name", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
+FIELDS = {"data", "name", "tune", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
           "seed", "population", "race", "patience", "task", "time", "series", "horizon"}
 TASK_WORDS = tuple(word for word in ASKED_TASKS if word)
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
@@ -99,32 +99,39 @@ def _job(fields: dict[str, Any], index: int, path: Path, out: Path, address: str
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", name) or name in (".", ".."):
         raise InputError(f"{where}: name {name!r} must be 1-80 letters, digits, '.', '_' or '-' (it names a folder).")
     try:
-        options = RecommendOptions(
-            data=data.resolve(),
-            target=None if fields.get("target") is None else str(fields["target"]),
-            family=None if fields.get("family") is None else Family(str(fields["family"])),
-            out=out / name,
-            seed=_integer(fields.get("seed", 0), "seed", 0),
-            budget_s=parse_duration(fields.get("budget", "60s")),
-            trials=None if fields.get("trials") is None else _integer(fields["trials"], "trials", 1),
-            tuner=_choice(fields.get("tuner", "ray"), "tuner", tuple(SEARCHES)),
-            search=None if fields.get("search") is None else _choice(fields["search"], "search",
-                                                                     SEARCHES[fields.get("tuner", "ray")]),
-            cpus_per_trial=_number(fields.get("cpus_per_trial", 1.0), "cpus_per_trial", positive=True),
-            gpus_per_trial=_number(fields.get("gpus_per_trial", 0.0), "gpus_per_trial", positive=False),
-            population=None if fields.get("population") is None else _integer(fields["population"], "population", 1),
-            race=_flag(fields.get("race", True), "race"),
-            patience=None if fields.get("patience") is None else _integer(fields["patience"], "patience", 0),
-            task=None if fields.get("task") is None else _choice(fields["task"], "task", TASK_WORDS),
-            time=None if fields.get("time") is None else str(fields["time"]),
-            series=None if fields.get("series") is None else str(fields["series"]),
-            horizon=None if fields.get("horizon") is None else _integer(fields["horizon"], "horizon", 1),
-            address=address,
-            command=f"advisor batch {path} (job {name})",
-        )
+        options = job_options(fields, data.resolve(), out / name, address, f"advisor batch {path} (job {name})")
     except ValueError as error:
         raise InputError(f"{where}: {error}.") from None
     return Job(name, options)
+
+
+def job_options(fields: dict[str, Any], data: Path, out: Path, address: str | None, command: str) -> RecommendOptions:
+    """A job's fields (as YAML reads them: numbers, true/false, strings) as the run's options;
+    ValueError names the field that is wrong. The batch's jobs and the service's uploads both."""
+    return RecommendOptions(
+        data=data,
+        target=None if fields.get("target") is None else str(fields["target"]),
+        family=None if fields.get("family") is None else Family(str(fields["family"])),
+        out=out,
+        tune=_flag(fields.get("tune", True), "tune"),
+        seed=_integer(fields.get("seed", 0), "seed", 0),
+        budget_s=parse_duration(fields.get("budget", "60s")),
+        trials=None if fields.get("trials") is None else _integer(fields["trials"], "trials", 1),
+        tuner=_choice(fields.get("tuner", "ray"), "tuner", tuple(SEARCHES)),
+        search=None if fields.get("search") is None else _choice(fields["search"], "search",
+                                                                 SEARCHES[fields.get("tuner", "ray")]),
+        cpus_per_trial=_number(fields.get("cpus_per_trial", 1.0), "cpus_per_trial", positive=True),
+        gpus_per_trial=_number(fields.get("gpus_per_trial", 0.0), "gpus_per_trial", positive=False),
+        population=None if fields.get("population") is None else _integer(fields["population"], "population", 1),
+        race=_flag(fields.get("race", True), "race"),
+        patience=None if fields.get("patience") is None else _integer(fields["patience"], "patience", 0),
+        task=None if fields.get("task") is None else _choice(fields["task"], "task", TASK_WORDS),
+        time=None if fields.get("time") is None else str(fields["time"]),
+        series=None if fields.get("series") is None else str(fields["series"]),
+        horizon=None if fields.get("horizon") is None else _integer(fields["horizon"], "horizon", 1),
+        address=address,
+        command=command,
+    )
 
 
 def _integer(value: Any, field: str, least: int) -> int:

@@ -268,18 +268,18 @@ def test_a_killed_batch_driver_resumes_without_rerunning_finished_work(cluster, 
 def test_jobs_start_while_the_cluster_has_room_for_one_trial_of_each():
     """Admission: a job starts when every running job can still have a trial going (so none spends
     its budget queued); a job that needs more than the whole cluster starts at once and fails fast."""
-    from advisor.batch import _fits, _one_trial, _trial_share
+    from advisor.batch import fits, one_trial, trial_share
 
     capacity = {"CPU": 2.0, "GPU": 1.0}
     cpu_job = {"options": {"cpus_per_trial": 1.0, "gpus_per_trial": 0.0}}
     gpu_job = {"options": {"cpus_per_trial": 1.0, "gpus_per_trial": 0.5}}
     keras_job = {"options": {"tuner": "keras", "cpus_per_trial": 1.0, "gpus_per_trial": 0.5}}
-    assert _one_trial(keras_job) == {"CPU": 1.0, "GPU": 0.0}  # KerasTuner trains in its task's CPU
-    assert _fits(_one_trial(cpu_job), {"CPU": 1.0, "GPU": 0.0}, capacity)
-    assert not _fits(_one_trial(cpu_job), {"CPU": 2.0, "GPU": 0.0}, capacity)
-    assert not _fits(_one_trial(gpu_job), {"CPU": 1.0, "GPU": 0.75}, capacity)
+    assert one_trial(keras_job) == {"CPU": 1.0, "GPU": 0.0}  # KerasTuner trains in its task's CPU
+    assert fits(one_trial(cpu_job), {"CPU": 1.0, "GPU": 0.0}, capacity)
+    assert not fits(one_trial(cpu_job), {"CPU": 2.0, "GPU": 0.0}, capacity)
+    assert not fits(one_trial(gpu_job), {"CPU": 1.0, "GPU": 0.75}, capacity)
     too_big = {"options": {"cpus_per_trial": 1.0, "gpus_per_trial": 2.0}}
-    assert _fits(_one_trial(too_big), {"CPU": 2.0, "GPU": 1.0}, capacity)
+    assert fits(one_trial(too_big), {"CPU": 2.0, "GPU": 1.0}, capacity)
     # Each job's trials at once: its share of the CPUs, at least one.
-    assert _trial_share(cpu_job, {"CPU": 16.0, "GPU": 1.0}, jobs=5) == 3
-    assert _trial_share(cpu_job, capacity, jobs=5) == 1
+    assert trial_share(cpu_job, {"CPU": 16.0, "GPU": 1.0}, jobs=5) == 3
+    assert trial_share(cpu_job, capacity, jobs=5) == 1

@@ -78,8 +78,9 @@ def to_ray(space: Space) -> dict[str, Any]:
 
 def encode(config: dict[str, Any], space: Space) -> dict[str, Any]:
     encoded = {}
-    for name, value in config.items():
-        if isinstance(space.params[name].domain, OneMinusLogUniform):
+    for name, value in config.items():  # a fixed value outside the space (XGBoost's tree count) passes as it is
+        param = space.params.get(name)
+        if param is not None and isinstance(param.domain, OneMinusLogUniform):
             encoded[ONE_MINUS + name] = 1 - value
         else:
             encoded[name] = value
@@ -374,3 +375,13 @@ class Tasks:
     @staticmethod
     def result(ref) -> Any:
         return ray.get(ref)
+
+    @staticmethod
+    def ready(pending: list) -> list:
+        """Those of `pending` that have ended, without waiting."""
+        return ray.wait(pending, num_returns=len(pending), timeout=0)[0] if pending else []
+
+    @staticmethod
+    def cancel(ref) -> None:
+        """End a task now: its worker is killed, and with it the Tune trials it drove."""
+        ray.cancel(ref, force=True)

@@ -47,10 +47,13 @@ class RayBackend:
     def run_points(self, name: str, points: list[dict], space: Space, problem: Problem, family: Family,
                    settings: TuneSettings, storage: Path, budget_s: float, stream: TrialStream) -> list[TrialRecord]:
         """Fixed configurations, every one through every fold (no early stopping by the scheduler)."""
+        # The points through a searcher of their own: a fixed value outside the space (XGBoost's
+        # tree count in its defaults) is not one Tune's random sampler would accept.
+        searcher = CoarseToFine(Phase(name, space, list(points), len(points), math.inf), _no_refinement, settings.seed)
         request = ray_backend.StageRequest(
             name=name, space=space, points=tuple(points), num_samples=len(points), budget_s=budget_s,
             search="random", iterative=False, folds=len(problem.splits), seed=settings.seed,
-            retries=CLUSTER_TRIAL_RETRIES if settings.address else 0)
+            retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, searcher=searcher)
         return self._run(request, problem, family, settings, storage, stream)
 
     def search(self, space: Space, anchors: list[dict], problem: Problem, family: Family, settings: TuneSettings,
@@ -141,6 +144,11 @@ def _bayes_request(space: Space, anchors, definition, settings: TuneSettings, bu
         name="bayes", space=stage_space, points=tuple(points), num_samples=max(num_samples, len(points)),
         budget_s=max(1.0, budget_s), search="bayes", iterative=definition.iterative, folds=len(problem.splits),
         seed=settings.seed, retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, protected=len(points))
+
+
+def _no_refinement(finished: list[tuple[dict, dict]]) -> None:
+    """Fixed points have no second stage."""
+    return None
 
 
 def _anchored(stage_space: Space, space: Space, anchors) -> list[dict]:
