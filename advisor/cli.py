@@ -323,3 +323,13 @@ def _summary(result: dict) -> str:
 
 def _short(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _add_service_commands() -> None:
+    from advisor.service.commands import serve, token
+
+    main.add_command(serve)
+    main.add_command(token)
+
+
+_add_service_commands()

@@ -32,6 +32,7 @@ from advisor.types import Family
 
 FIELDS = {"data", "name", "tune", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
           "seed", "population", "race", "patience", "task", "time", "series", "horizon"}
+FAMILY_WORDS = tuple(family.value for family in Family)
 TASK_WORDS = tuple(word for word in ASKED_TASKS if word)
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -111,11 +112,11 @@ def job_options(fields: dict[str, Any], data: Path, out: Path, address: str | No
     return RecommendOptions(
         data=data,
         target=None if fields.get("target") is None else str(fields["target"]),
-        family=None if fields.get("family") is None else Family(str(fields["family"])),
+        family=None if fields.get("family") is None else Family(_choice(str(fields["family"]), "family", FAMILY_WORDS)),
         out=out,
         tune=_flag(fields.get("tune", True), "tune"),
         seed=_integer(fields.get("seed", 0), "seed", 0),
-        budget_s=parse_duration(fields.get("budget", "60s")),
+        budget_s=_duration(fields.get("budget", "60s"), "budget"),
         trials=None if fields.get("trials") is None else _integer(fields["trials"], "trials", 1),
         tuner=_choice(fields.get("tuner", "ray"), "tuner", tuple(SEARCHES)),
         search=None if fields.get("search") is None else _choice(fields["search"], "search",
@@ -132,6 +133,13 @@ def job_options(fields: dict[str, Any], data: Path, out: Path, address: str | No
         address=address,
         command=command,
     )
+
+
+def _duration(value: Any, field: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise ValueError(f"'{field}': {error}") from None
 
 
 def _integer(value: Any, field: str, least: int) -> int:

@@ -87,11 +87,15 @@ def test_a_resumed_searcher_keeps_its_stage_and_what_finished(tmp_path):
     restored = _searcher(seen, trials=3)  # what Ray rebuilds from the experiment, before its state
     restored.restore(str(tmp_path / "searcher.pkl"))
     assert restored.started == [3] and len(restored.finished) == 1 and restored.live == {}
-    # Ray reruns the unfinished trials with their stored configurations; they end as any other.
-    for trial_id in ("t1", "t2"):
-        restored.on_trial_complete(trial_id, {"score": 0.7, "done_all_folds": True, "trial_id": trial_id,
-                                              "config": {"C": 2.0, "iters": 20, STAGE_KEY: "random"}})
-    assert restored.suggest("t3")[STAGE_KEY] == "fine" and seen[0][-1][0] == {"C": 2.0, "iters": 20}
+    # Ray reruns the unfinished trials with their stored configurations; they end as any other. A
+    # restored experiment hands them flattened (config/NAME, as a resumed boosting run showed: its
+    # configurations came back empty and the fine stage failed with KeyError 'learning_rate').
+    restored.on_trial_complete("t1", {"score": 0.7, "done_all_folds": True, "trial_id": "t1",
+                                      "config": {"C": 2.0, "iters": 20, STAGE_KEY: "random"}})
+    restored.on_trial_complete("t2", {"score": 0.6, "done_all_folds": True, "trial_id": "t2",
+                                      "config/C": 3.0, "config/iters": 30, f"config/{STAGE_KEY}": "random"})
+    assert restored.suggest("t3")[STAGE_KEY] == "fine"
+    assert [config for config, _ in seen[0][-2:]] == [{"C": 2.0, "iters": 20}, {"C": 3.0, "iters": 30}]
 
 
 def test_a_trials_stage_comes_from_its_configuration_and_never_reaches_the_model():

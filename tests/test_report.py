@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -21,26 +20,6 @@ SECTIONS = ("summary", "data", "decision", "tuning", "model")
 HOSTILE_COLUMN = '<script>alert("column")</script>'
 HOSTILE_CATEGORY = "</td></tr><img src=x onerror=alert(1)>"
 HOSTILE_LABEL = "<b onmouseover=alert(2)>bold</b>"
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install '.[test]')")
-    executable = _chromium()
-    if executable is None:
-        pytest.skip("no Chromium on this machine: install Debian's chromium package (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
 
 
 def _open(browser, report: Path, screenshot: str | None = None) -> dict:

@@ -78,7 +78,7 @@ class CoarseToFine(Searcher):
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         config = self.live.pop(trial_id, None)
         if config is None and result:  # a trial of a resumed experiment: its configuration is in its result
-            config = {k: v for k, v in (result.get("config") or {}).items() if k != STAGE_KEY}
+            config = configuration_of(result) or None
         if config is not None and result and not error:
             self.finished.append((config, result))
 
@@ -91,6 +91,14 @@ class CoarseToFine(Searcher):
             self.__dict__.update(cloudpickle.load(file))
         self.live = {}  # Ray restarts the unfinished trials with their configurations: they are not suggested again
 
+
+
+def configuration_of(result: dict) -> dict:
+    """A trial's configuration from its result, less the stage: Ray hands it nested (`config`) or,
+    to a searcher of a restored experiment, flattened (`config/NAME`)."""
+    nested = dict(result.get("config") or {})
+    flat = {key[len("config/"):]: value for key, value in result.items() if key.startswith("config/")}
+    return {k: v for k, v in {**flat, **nested}.items() if k != STAGE_KEY}
 
 
 class ProtectedASHA(ASHAScheduler):
