@@ -205,11 +205,21 @@ def run_stage(
     os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = str(max(1, slots))
     if _restorable(experiment):
         tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
+        _reattach(tuner, stream, ends=time.time() + request.budget_s)
     else:
         tuner = _new_tuner(request, wrapped, experiment, slots, callbacks,
                            None if convergence is None else ConvergedStopper(convergence))
     grid = tuner.fit()
     return [member for result in grid for member in _members(_record(result, request.name), result.metrics or {})]
+
+
+def _reattach(tuner: tune.Tuner, stream, ends: float) -> None:
+    """A restored experiment's callbacks come back from its saved state without the run's stream
+    (never stored): this run's is given to its progress callback, so a resumed search reports its
+    trials (the service's run page and events follow them). Ray's Tuner.restore takes no callbacks."""
+    for callback in tuner._local_tuner.get_run_config().callbacks or []:
+        if isinstance(callback, ProgressCallback):
+            callback.stream, callback.ends = stream, ends
 
 
 def _searcher(request: StageRequest):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
 import os
 import socket
@@ -13,6 +11,7 @@ from typing import Callable, Iterator
 
 from advisor.errors import InputError
 from advisor.service.app import Service, ServiceConfig, create_app
+from advisor.service.locks import hold_file
 from advisor.service.runner import Runner
 from advisor.service.store import Store, database_url
 
@@ -24,25 +23,8 @@ def hold_home(home: Path) -> Iterator[None]:
     """The home's lock, held while the server runs (the kernel drops it when the process dies,
     SIGKILL included): a second server on the same home is refused, naming the first."""
     home.mkdir(parents=True, exist_ok=True)
-    handle = (home / LOCK_FILE).open("a+", encoding="utf-8")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as error:
-        if error.errno not in (errno.EAGAIN, errno.EACCES):
-            raise
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        raise InputError(f"--home {home}: another advisor server (pid {holder}) is using it. Stop that one, "
-                         "or give this one its own --home.") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    try:
+    with hold_file(home / LOCK_FILE, f"--home {home}", "give this one its own --home"):
         yield
-    finally:
-        handle.close()
 
 
 def check_port(host: str, port: int) -> None:
@@ -61,9 +43,11 @@ def serve(home: Path, host: str, port: int, db: str | None, address: str | None,
 
     from tuners import cluster_session
 
-    with hold_home(home):
-        check_port(host, port)
+    with hold_home(home), contextlib.ExitStack() as stack:
         store = Store(database_url(db, home))
+        stack.callback(store.close)
+        stack.enter_context(store.held())
+        check_port(host, port)
         say(f"database {_shown(store.url)}; starting {'the Ray cluster at ' + address if address else 'a local Ray'}")
         config = ServiceConfig(home=home.resolve(), max_upload_bytes=int(max_upload_mb * 2**20),
                                queue_limit=queue_limit, address=address)
@@ -78,7 +62,6 @@ def serve(home: Path, host: str, port: int, db: str | None, address: str | None,
                             timeout_keep_alive=5, timeout_graceful_shutdown=5)
             finally:
                 runner.stop()
-                store.close()
 
 
 def _shown(url: str) -> str:

@@ -10,6 +10,7 @@ slow hash adds nothing); the token itself is shown once, when it is made.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -17,16 +18,18 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 
 from advisor.errors import InputError
+from advisor.service.locks import hold_file
 
 TOKEN_PREFIX = "adv_"
 SESSION_DAYS = 7
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
+SERVER_LOCK = 0x61647673  # the PostgreSQL advisory lock a server holds on its database ("advs")
 
 metadata = sa.MetaData()
 schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
@@ -216,6 +219,25 @@ class Store:
             query = query.where(runs.c.status.in_(only_if))
         with self._write, self.engine.begin() as connection:
             return connection.execute(query.values(**values)).rowcount == 1
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """The database held by one server: it requeues the runs it finds running, so a second
+        scheduler on the same database (another --home, one --db) would take the first's runs.
+        PostgreSQL: a session advisory lock on a connection kept open (dropped with the process);
+        SQLite: a lock on a file beside the database."""
+        if self.engine.dialect.name == "sqlite":
+            with hold_file(Path(self.engine.url.database + ".server.lock"), "--db", "give each server its own --db"):
+                yield
+            return
+        with self.engine.connect() as connection:
+            if not connection.execute(sa.select(sa.func.pg_try_advisory_lock(SERVER_LOCK))).scalar():
+                raise InputError("--db: another advisor server is using this database. Stop that one, or give "
+                                 "this one its own database.")
+            try:
+                yield
+            finally:
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(SERVER_LOCK)))
 
     def close(self) -> None:
         self.engine.dispose()

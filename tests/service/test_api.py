@@ -78,6 +78,21 @@ def test_an_image_folder_uploaded_as_a_zip_runs_the_cnn(server, tmp_path):
     assert run["status"] == "done", run
     assert run["result"]["profile"]["modality"] == "image" and run["family"] == "cnn"
     assert alice.get(f"/api/runs/{run['id']}/report").status_code == 200
+    model = zipfile.ZipFile(io.BytesIO(alice.get(f"/api/runs/{run['id']}/model").content)).namelist()
+    assert "model/manifest.json" in model and "model/weights.npz" in model
+
+    new = digits_image_folder(tmp_path / "new", limit=230)  # 30 digits the run never saw (it read the first 200)
+    for path in [image for image in new.rglob("*.png") if int(image.stem) < 200]:
+        path.unlink()
+    images = shutil.make_archive(str(tmp_path / "new"), "zip", root_dir=new)
+    with open(images, "rb") as handle:
+        predicted = alice.post(f"/api/runs/{run['id']}/predict", files={"file": ("new.zip", handle)})
+    assert predicted.status_code == 200, predicted.text
+    table = pd.read_csv(io.StringIO(predicted.text))
+    assert len(table) == 30 and "prediction" in table.columns
+    assert not table["file"].str.startswith("/").any()  # named inside the upload, not by this server's paths
+    truth = table["file"].str.split("/").str[-2].astype(int)
+    assert (table["prediction"] == truth).mean() >= 0.6  # a 2-trial CNN on 200 digits: well above chance (0.1)
 
 
 def test_every_call_needs_a_token_and_another_users_run_is_not_found(server, examples_dir):
@@ -96,7 +111,17 @@ def test_every_call_needs_a_token_and_another_users_run_is_not_found(server, exa
     assert wait_for(alice, run_id)["status"] == "done"
 
 
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for name, content in members.items():
+            bundle.writestr(name, content)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("name, content, fields, status, words", [
+    ("escape.zip", _zip({"digits/0/a.png": b"x", "../../outside.png": b"x"}), {}, 422, "outside"),
+    ("notazip.zip", b"PK\x03\x04 not really", {}, 422, "zip"),
     ("garbage.csv", bytes(range(256)) * 64, {}, 422, "binary"),
     ("empty.csv", b"", {}, 422, "empty"),
     ("wine.csv", None, {"target": "no_such_column"}, 422, "no_such_column"),
