@@ -54,7 +54,7 @@ def measure(entry, folder: Path, most: int) -> dict:
     horizon = entry.horizon
     spans = windows(panel.lengths, horizon, panel.season_length, most=most)
     settings = stage.ForecastSettings(budget_s=1e9, seed=0, horizon=horizon)
-    trials, _ = stage._run_trials(panel, spans, horizon, settings, math.inf, lambda event: None)
+    trials, _ = stage.run_trials(panel, spans, horizon, settings, math.inf, lambda event: None)
     best = {}
     for t in trials:
         if t["score"] is not None and (t["family"] not in best or t["score"] < best[t["family"]]["score"]):
@@ -68,7 +68,7 @@ def measure(entry, folder: Path, most: int) -> dict:
     return {"series": entry.name, "windows": len(spans), "backtest": {n: t["score"] for n, t in best.items()},
             "sem": {n: t["sem"] for n, t in best.items()}, "test": tests, "lowest": lowest, "simplest": simplest,
             "simplest_model": models if lowest not in stage.BASELINES else lowest,
-            "stage": stage._chosen(trials, None)["family"]}
+            "stage": stage.choose(trials, None)["family"]}
 
 
 def _geomean(values) -> float:

@@ -196,6 +196,33 @@ def test_recommend_joins_a_token_protected_cluster_without_ray_auth_mode_set(clu
 
 
 @pytest.mark.slow
+def test_the_service_runs_its_runs_on_the_cluster_at_address(cluster, tmp_path, examples_dir):
+    """`advisor serve --address` (issue 20): uploads run on the token-protected cluster, not a local Ray."""
+    from tests.service.conftest import Server, make_token, wait_for
+    from tests.service.test_api import submit
+
+    address, _ = cluster
+    home = tmp_path / "home"
+    token = make_token(home, "erin")
+    env_before = os.environ.pop("RAY_AUTH_MODE", None)  # the server finds the token as Ray does
+    try:
+        server = Server(home, "--address", address).start()
+    finally:
+        if env_before is not None:
+            os.environ["RAY_AUTH_MODE"] = env_before
+    try:
+        client = server.client(token)
+        answer = submit(client, examples_dir / "wine.csv", family="linear", trials=4, budget="120s", race="false")
+        assert answer.status_code == 201, answer.text
+        run = wait_for(client, answer.json()["id"], timeout_s=300)
+        assert run["status"] == "done", run
+        resources = run["result"]["tuning"]["resources"]
+        assert resources["address"] == address and resources["nodes"] == 2
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
 def test_a_batch_runs_on_both_nodes_and_writes_an_index(cluster, tmp_path, examples_dir):
     address, _ = cluster
     out = tmp_path / "batch"

@@ -71,8 +71,8 @@ def create_app(service: Service) -> FastAPI:
     @app.get("/health", include_in_schema=False)
     async def health():
         runner = service.runner
-        return {"status": "ok" if runner.ready.is_set() and not runner.failure else "starting",
-                "runner": runner.failure or ("ready" if runner.ready.is_set() else "starting")}
+        state = "failed" if runner.failure else "ok" if runner.ready.is_set() else "starting"
+        return {"status": state, "runner": runner.failure or ("ready" if runner.ready.is_set() else "starting")}
 
     return app
 

@@ -119,7 +119,7 @@ def run_page(request: Request, run_id: str):
         return _to_login()
     run = api.service_of(request).store.run(run_id, user=user)
     if run is None:
-        return _page("base.html.j2", status_code=404, user=user)
+        return _page("base.html.j2", status_code=404, user=user, error=f"No run {run_id} of yours here.")
     progress = events_log.progress(api.service_of(request).runner.run_folder(run.id) / "events.jsonl")
     return _page("run.html.j2", user=user, run=run, progress=progress)
 

@@ -3,7 +3,7 @@ lowest mean backtest MASE, a baseline only when it is the lowest itself."""
 
 from __future__ import annotations
 
-from tuners.forecast.stage import _chosen
+from tuners.forecast.stage import choose
 
 
 def _trials(**scores) -> list[dict]:
@@ -14,10 +14,10 @@ def _trials(**scores) -> list[dict]:
 def test_the_simplest_model_within_one_standard_error_of_the_lowest_is_chosen():
     near = _trials(naive=(1.0, 0.1), seasonal_naive=(0.45, 0.1), theta=(0.52, 0.05), linear=(0.44, 0.05),
                    boosting=(0.40, 0.05))
-    assert _chosen(near, None)["family"] == "linear"  # 0.44 is within 0.40 + 0.05; theta's 0.52 is not
+    assert choose(near, None)["family"] == "linear"  # 0.44 is within 0.40 + 0.05; theta's 0.52 is not
     clear = _trials(naive=(1.0, 0.1), seasonal_naive=(0.95, 0.1), theta=(0.52, 0.05), boosting=(0.40, 0.05))
-    assert _chosen(clear, None)["family"] == "boosting"
+    assert choose(clear, None)["family"] == "boosting"
     # seasonal naive is within the noise of the lowest model, but a baseline is chosen only as the lowest
-    assert _chosen(_trials(seasonal_naive=(0.50, 0.1), ets=(0.48, 0.05)), None)["family"] == "ets"
-    assert _chosen(_trials(seasonal_naive=(0.40, 0.1), ets=(0.48, 0.05)), None)["family"] == "seasonal_naive"
-    assert _chosen(near, "boosting")["family"] == "boosting"  # --family keeps its own
+    assert choose(_trials(seasonal_naive=(0.50, 0.1), ets=(0.48, 0.05)), None)["family"] == "ets"
+    assert choose(_trials(seasonal_naive=(0.40, 0.1), ets=(0.48, 0.05)), None)["family"] == "seasonal_naive"
+    assert choose(near, "boosting")["family"] == "boosting"  # --family keeps its own

@@ -114,3 +114,6 @@ def test_an_error_naming_the_users_text_shows_it_as_text(browser, site, examples
     page.wait_for_selector("#error")
     assert hostile in page.text_content("#error")  # shown as the characters it is
     assert page.locator("main img").count() == 0 and not seen["dialogs"]
+    missing = page.goto(site.url + "/runs/%3Cimg%20src=x%20onerror=alert(1)%3E")
+    assert missing.status == 404 and "<img src=x onerror=alert(1)>" in page.text_content("main .error")
+    assert page.locator("main img").count() == 0 and not seen["dialogs"]

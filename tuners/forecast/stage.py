@@ -83,10 +83,11 @@ def _candidates(settings: ForecastSettings) -> list[str]:
     return list(BASELINES) + cheap + first + [n for n in wanted if n not in cheap + first]
 
 
-def _run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, ends: float,
-                on_event: OnEvent) -> list[dict[str, Any]]:
+def run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, ends: float,
+               on_event: OnEvent) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Every candidate's configurations in turn while the budget lasts (the baselines always), then the
-    combination of the best families."""
+    combination of the best families: (the trials, the duels by family). Public for
+    bench/forecast_selection.py, which compares ways of choosing over the same trials."""
     shortest = min(s[0] for s in spans[0])
     trials: list[dict[str, Any]] = []
     duels: dict[str, dict[str, Any]] = {}
@@ -165,7 +166,7 @@ def _members(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"family": t["family"], "config": t["config"]} for t in ranked]
 
 
-def _chosen(trials: list[dict[str, Any]], family: str | None) -> dict[str, Any]:
+def choose(trials: list[dict[str, Any]], family: str | None) -> dict[str, Any]:
     """The best configuration of the simplest model family (FORECASTERS' order: statistical, lag models,
     the combination) within one standard error of the lowest mean backtest MASE; a baseline only when
     it is the lowest itself; of --family's configurations when it names one. Over 12 real series
@@ -261,9 +262,9 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
                          f"shortest series ({min(panel.lengths)} steps). Give a shorter --horizon.")
     _check_series(panel, horizon)
     send(StageStarted(STAGE, settings.budget_s))
-    trials, duels = _run_trials(panel, spans, horizon, settings, ends, send)
+    trials, duels = run_trials(panel, spans, horizon, settings, ends, send)
     send(StageFinished(STAGE, len(trials)))
-    chosen = _chosen(trials, settings.family)
+    chosen = choose(trials, settings.family)
     test_spans = final_window(panel.lengths, horizon)
     tested = {name: score(FORECASTERS[name], {}, panel, test_spans, settings.seed) for name in BASELINES}
     final = score(FORECASTERS[chosen["family"]], chosen["config"], panel, test_spans, settings.seed)
