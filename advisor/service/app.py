@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
@@ -59,6 +60,13 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(BodyLimit, upload_bytes=service.config.max_upload_bytes + (1 << 20))
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request, error: RequestValidationError):
+        """FastAPI's list of validation errors as one line, as every other 4xx here answers."""
+        parts = [f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', 'invalid')}"
+                 for e in error.errors()]
+        return JSONResponse({"detail": "; ".join(parts)[:500] + "."}, status_code=422)
 
     @app.exception_handler(InputError)
     async def _input_error(_request, error: InputError):

@@ -146,6 +146,8 @@ def test_a_request_without_a_file_and_a_bad_filter_are_400(server):
     alice = server.client(server.tokens["alice"])
     assert alice.post("/api/runs", data={"target": "x"}).status_code == 400
     assert alice.get("/api/runs", params={"status": "sleeping"}).status_code == 400
+    bad = alice.get("/api/runs", params={"limit": "many"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("limit: ") and "\n" not in bad.json()["detail"]
 
 
 def test_cancel_ends_a_running_run_and_it_stays_cancelled(server, examples_dir):
