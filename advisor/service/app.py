@@ -152,10 +152,7 @@ async def accept_submission(request: Request, user: str) -> Run:
 
 def _accept(upload: UploadFile, fields: dict[str, str], folder: Path, config: ServiceConfig):
     name = uploads.safe_name(upload.filename)
-    upload.file.seek(0)
-    data = uploads.save_stream(upload.file, folder / "upload", name, config.max_upload_bytes)
-    if name.lower().endswith(".zip"):
-        data = uploads.unzip_image_folder(data, config.max_upload_bytes)
+    data = uploads.receive(upload.file, folder / "upload", name, config.max_upload_bytes)
     options = uploads.form_options(fields, data.resolve(), (folder / "run").resolve(), config.address,
                                    command=f"advisor serve (upload {name})")
     uploads.check_loadable(data, options.target, name)
@@ -267,15 +264,12 @@ def _predict_csv(run_dir: Path, upload: UploadFile, limit: int) -> str:
 
     name = uploads.safe_name(upload.filename)
     with tempfile.TemporaryDirectory(prefix="advisor-predict-") as scratch:
-        upload.file.seek(0)
-        data = uploads.save_stream(upload.file, Path(scratch), name, limit)
-        if name.lower().endswith(".zip"):
-            data = uploads.unzip_image_folder(data, limit)
+        data = uploads.receive(upload.file, Path(scratch), name, limit)
         try:
             frame = predict(run_dir, data)
             if "file" in frame.columns:  # images: named inside the upload, not by this server's scratch path
-                frame["file"] = [str(Path(name).relative_to(data)) if str(name).startswith(str(data)) else name
-                                 for name in frame["file"]]
+                frame["file"] = [str(Path(path).relative_to(data)) if str(path).startswith(str(data)) else path
+                                 for path in frame["file"]]
             return frame.to_csv(index=False)
         except InputError as error:
             raise InputError(str(error).replace(str(data), name)) from None

@@ -15,12 +15,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from advisor.service import app as api
 from advisor.service import events_log
-from advisor.service.store import STATUSES
+from advisor.service.store import SESSION_DAYS, STATUSES
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-SESSION_DAYS = 7
 
 
 def _environment() -> jinja2.Environment:

@@ -49,6 +49,13 @@ def save_stream(source: BinaryIO, folder: Path, name: str, limit_bytes: int) -> 
     return final
 
 
+def receive(source: BinaryIO, folder: Path, name: str, limit_bytes: int) -> Path:
+    """An upload saved under folder (save_stream); a .zip unpacked as an image folder. The data's path."""
+    source.seek(0)
+    data = save_stream(source, folder, name, limit_bytes)
+    return unzip_image_folder(data, limit_bytes) if name.lower().endswith(".zip") else data
+
+
 class TooLarge(Exception):
     def __init__(self, limit_bytes: int):
         super().__init__(f"the upload is larger than this server's limit of {limit_bytes / 2**20:g} MB "

@@ -99,11 +99,8 @@ def database(request):
     PostgreSQL database's URL (one per test, so every test starts from an empty schema)."""
     if request.param == "sqlite":
         return None
-    server = request.getfixturevalue("postgres_server")
     name = f"advisor_{request.node.name.split('[')[0][-40:]}_{free_port()}".lower()
-    made = server.run("createdb", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", name)
-    assert made.returncode == 0, made.stderr
-    return server.url.rsplit("/", 1)[0] + "/" + name
+    return request.getfixturevalue("postgres_server").database(name)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -111,10 +108,7 @@ def server(request, tmp_path_factory):
     """A server for the module on each database, with users alice and bob."""
     db = None
     if request.param == "postgresql":
-        pg = request.getfixturevalue("postgres_server")
-        db = pg.url.rsplit("/", 1)[0] + f"/advisor_{request.module.__name__.rsplit('.', 1)[-1]}"
-        made = pg.run("createdb", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", db.rsplit("/", 1)[1])
-        assert made.returncode == 0, made.stderr
+        db = request.getfixturevalue("postgres_server").database(f"advisor_{request.module.__name__.rsplit('.', 1)[-1]}")
     home = tmp_path_factory.mktemp(f"service-{request.param}") / "home"
     home.mkdir()
     tokens = {user: make_token(home, user, db) for user in ("alice", "bob")}

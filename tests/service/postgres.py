@@ -34,6 +34,13 @@ class Postgres:
         return subprocess.run([*self.as_user, str(self.bin / command[0]), *command[1:]], capture_output=True,
                               text=True, timeout=START_S, **kwargs)
 
+    def database(self, name: str) -> str:
+        """A new empty database on this server; its URL."""
+        made = self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        if made.returncode != 0:
+            raise RuntimeError(f"createdb {name} failed: {made.stderr.strip()[-300:]}")
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
     def stop(self) -> None:
         self.run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -72,10 +79,11 @@ def start(durable: bool = False) -> Postgres | str:
     started = server.run("pg_ctl", "-D", str(folder / "data"), "-o", options, "-l", str(folder / "log"), "-w", "start")
     if started.returncode != 0:
         return f"pg_ctl start failed: {started.stderr.strip()[-300:]}"
-    created = server.run("createdb", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "advisor")
-    if created.returncode != 0:
+    try:
+        server.database("advisor")
+    except RuntimeError as error:
         server.stop()
-        return f"createdb failed: {created.stderr.strip()[-300:]}"
+        return str(error)
     return server
 
 
