@@ -339,6 +339,77 @@ def test_the_boosting_defaults_are_what_xgboost_itself_fits(tmp_path):
     np.testing.assert_allclose(booster.predict(x_test), plain.predict(x_test), rtol=1e-5)
 
 
+def test_a_boosting_run_keeps_a_bag_of_its_folds_models_and_predict_averages_them_all(tmp_path, run_cli):
+    """The model a boosting run keeps is FamilyDef.bag models of the chosen configuration, one per
+    fold, each early-stopped on the fold it leaves out, predictions averaged (bench/results/
+    boosting_refit.md); the export holds every member and `advisor predict` reproduces the test
+    score from them. The baseline beside it stays XGBoost's defaults as one model."""
+    import xgboost
+    from sklearn.datasets import load_diabetes
+
+    from tuners.export import load_model
+    from tuners.families.boosting import BAG
+
+    load_diabetes(as_frame=True).frame.to_csv(tmp_path / "diabetes.csv", index=False)
+    out = tmp_path / "run"
+    result = run_cli("recommend", tmp_path / "diabetes.csv", "--family", "boosting", "--trials", "4", "--budget",
+                     "300s", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["model"]["members"] == BAG and f"{BAG} models of the chosen configuration" in payload["model"]["how"]
+    assert sorted(p.name for p in (out / "model").glob("xgboost-*.json")) == [f"xgboost-{i}.json" for i in range(1, BAG + 1)]
+    loaded = load_model(out / "model")
+    assert loaded.manifest["members"] == BAG and len(loaded.estimator.members_) == BAG
+    test = pd.read_csv(out / "test_split.csv")
+    features = loaded.transform(test.drop(columns=["target"]))
+    each = np.array([member.predict(features) for member in loaded.estimator.members_])
+    assert np.ptp(each, axis=0).max() > 0  # the members differ: each saw other rows
+    np.testing.assert_allclose(loaded.predict(test.drop(columns=["target"])), each.mean(axis=0), rtol=1e-6)
+
+    predicted = run_cli("predict", out, out / "test_split.csv", "--out", tmp_path / "predictions.csv")
+    assert predicted.exit_code == 0, predicted.stderr
+    from sklearn.metrics import r2_score
+
+    r2 = r2_score(test["target"], pd.read_csv(tmp_path / "predictions.csv")["prediction"])
+    assert r2 == pytest.approx(payload["best"]["test_score"], abs=1e-6)
+    assert "5 models of the chosen configuration" in (out / "report.html").read_text(encoding="utf-8")
+    # The baseline: XGBoost's defaults as a user fits them, one model on every training row.
+    dataset = load(tmp_path / "diabetes.csv")
+    problem = prepare(dataset.frame, profile(dataset), seed=0)
+    plain = xgboost.XGBRegressor(random_state=0, n_jobs=1, tree_method="hist").fit(
+        loaded.transform(problem.x_train), problem.y_train)
+    assert payload["baseline"]["config"]["n_estimators"] == 100
+    assert payload["baseline"]["test_score"] == pytest.approx(
+        r2_score(problem.y_test, plain.predict(loaded.transform(problem.x_test))), abs=1e-4)
+
+
+def test_a_bag_is_one_model_per_fold_and_past_its_deadline_starts_no_other_member():
+    from sklearn.datasets import load_diabetes
+
+    from tuners.families.boosting import EarlyStoppedXGB
+
+    x, y = load_diabetes(return_X_y=True)
+    whole = EarlyStoppedXGB({"learning_rate": 0.1}, bag=5).fit(x, y)
+    assert len(whole.members_) == 5
+    assert len({m.get_booster().num_boosted_rounds() for m in whole.members_}) > 1  # each fold stopped on its own
+    np.testing.assert_allclose(whole.predict(x), np.mean([m.predict(x) for m in whole.members_], axis=0), rtol=1e-6)
+    late = EarlyStoppedXGB({"learning_rate": 0.1}, bag=5, deadline=time.time() - 1).fit(x, y)
+    assert len(late.members_) == 1  # what the deadline left: one member, none started after it
+
+
+def test_the_search_keeps_back_time_for_every_fit_of_the_bag_it_will_keep():
+    """A bag of 5 costs 5 fits of a fold's rows after the search, beside the defaults' one fit on
+    all rows: the reserve the search stops early for counts them, so the run stays within --budget."""
+    from tuners.finish import reserve_for
+
+    trials = [TrialRecord("t1", "random", {}, 0.9, "completed", None, "n", 10.0, 5)]  # 2 s a fold of 800 rows
+    one = reserve_for(trials, 800, 1000, 250, False, 600.0)
+    bagged = reserve_for(trials, 800, 1000, 250, False, 600.0, bag=5)
+    assert one == pytest.approx(2.0 * (1.25 + 1.25)) and bagged == pytest.approx(2.0 * (5 + 1.25))
+    assert reserve_for(trials, 800, 1000, 250, True, 600.0, bag=5) == pytest.approx(2.0 * (5 + 1.25 + 5))
+    assert reserve_for(trials, 800, 1000, 250, False, 10.0, bag=5) == 5.0  # never more than half the budget
+
+
 def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbalanced_real_table(tmp_path, prepared):
     """Scikit-learn's digits as "is it a nine?" (10% positives): balanced accuracy is the metric, the
     linear, boosting, naive Bayes and MLP spaces search class weighting (the defaults without, the start

@@ -3,7 +3,7 @@
     model/manifest.json     family, task, classes, feature columns, config, metric, formats
     model/features.skops    the fitted preprocessing (scikit-learn, skops format)
     model/model.skops       scikit-learn models (linear, naive Bayes, k-means)
-    model/xgboost.json      XGBoost's own JSON model format
+    model/xgboost.json      XGBoost's own JSON model format (a bag: xgboost-1.json, ..., averaged)
     model/weights.npz       torch weights as plain arrays (no pickle) + the architecture in the manifest
     model/model.keras       Keras's own format (KerasTuner backend), loaded with Keras's safe mode on
 
@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import importlib
 import json
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,10 @@ TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
 @contextlib.contextmanager
 def warmed():
     """Import skops on a thread while the search runs, joined at the end. Its import takes about
-    1.9 s on 2 cores (its list of trusted types walks every scikit-learn module, torch's array API
-    among them), which every run paid after its search; the driver mostly waits on its trials
-    then, so the export that follows the search no longer does."""
-    thread = threading.Thread(target=_import_quietly, args=("skops.io",), name="advisor-import-skops", daemon=True)
+    1.9 s on 2 cores (its list of trusted types walks every scikit-learn module), which every run
+    paid after its search; the driver mostly waits on its trials then, so the export that follows
+    the search no longer does."""
+    thread = threading.Thread(target=_import_quietly, name="advisor-import-skops", daemon=True)
     thread.start()
     try:
         yield
@@ -43,17 +44,36 @@ def warmed():
         thread.join()
 
 
-def _import_quietly(name: str) -> None:
+def _import_quietly() -> None:
     with contextlib.suppress(ImportError):  # save_model imports it again and says what is missing
-        importlib.import_module(name)
+        skops_io()
+
+
+# skops lists the types it trusts with scikit-learn's all_estimators(), whose package walk imports
+# every package under sklearn, this one too, and with it torch: 2.2 s of a 10 s linear run on 2
+# cores, and torch's teardown at exit, in runs that train no net. The walk skips a package that
+# cannot be imported, and no estimator lives in it.
+ARRAY_API_TORCH = "sklearn.externals.array_api_compat.torch"
+_IMPORT_LOCK = threading.Lock()
+
+
+def skops_io():
+    """skops.io, imported without importing torch where torch is not loaded already."""
+    with _IMPORT_LOCK:
+        if "skops.io" in sys.modules or "torch" in sys.modules or ARRAY_API_TORCH in sys.modules:
+            return importlib.import_module("skops.io")
+        sys.modules[ARRAY_API_TORCH] = None  # an import of it raises ImportError while skops lists its types
+        try:
+            return importlib.import_module("skops.io")
+        finally:
+            del sys.modules[ARRAY_API_TORCH]
 
 
 def save_model(model, manifest: dict[str, Any], folder: Path) -> None:
-    import skops.io
-
+    skops = skops_io()
     folder.mkdir(parents=True, exist_ok=True)
     features, estimator = model.named_steps["features"], model.named_steps["model"]
-    skops.io.dump(features, folder / "features.skops")
+    skops.dump(features, folder / "features.skops")
     if manifest["format"] not in FORMATS:
         raise ValueError(f"unknown model format {manifest['format']!r}")
     extra = FORMATS[manifest["format"]][0](estimator, folder)
@@ -61,15 +81,19 @@ def save_model(model, manifest: dict[str, Any], folder: Path) -> None:
 
 
 def _save_skops(estimator, folder: Path) -> dict:
-    import skops.io
-
-    skops.io.dump(estimator, folder / "model.skops")
+    skops_io().dump(estimator, folder / "model.skops")
     return {}
 
 
 def _save_xgboost(estimator, folder: Path) -> dict:
-    estimator.booster_.save_model(folder / "xgboost.json")
-    return {}
+    """One model as xgboost.json; a bag's members as xgboost-1.json, ... (their predictions averaged)."""
+    members = getattr(estimator, "members_", [estimator.booster_])
+    if len(members) == 1:
+        members[0].save_model(folder / "xgboost.json")
+        return {}
+    for number, member in enumerate(members, 1):
+        member.save_model(folder / f"xgboost-{number}.json")
+    return {"members": len(members)}
 
 
 def _network(estimator) -> dict:
@@ -124,20 +148,28 @@ def load_model(folder: Path) -> LoadedModel:
 
 
 def _load_skops(path: Path):
-    import skops.io
-
-    untrusted = skops.io.get_untrusted_types(file=path)
+    skops = skops_io()
+    untrusted = skops.get_untrusted_types(file=path)
     unsafe = [t for t in untrusted if not t.startswith(TRUSTED_MODULES)]
     if unsafe:
         raise InputError(f"{path}: refuses to load types outside scikit-learn/numpy/scipy: {unsafe[:3]}")
-    return skops.io.load(path, trusted=untrusted)
+    return skops.load(path, trusted=untrusted)
 
 
 def _load_xgboost(folder: Path, manifest: dict[str, Any]):
     import xgboost
 
-    estimator = xgboost.XGBClassifier() if manifest["classes"] else xgboost.XGBRegressor()
-    estimator.load_model(folder / "xgboost.json")
+    from tuners.families.boosting import EarlyStoppedXGB
+
+    files = ([f"xgboost-{number}.json" for number in range(1, manifest["members"] + 1)] if manifest.get("members")
+             else ["xgboost.json"])
+    members = []
+    for name in files:
+        member = xgboost.XGBClassifier() if manifest["classes"] else xgboost.XGBRegressor()
+        member.load_model(folder / name)
+        members.append(member)
+    estimator = EarlyStoppedXGB(classes=len(manifest["classes"]))
+    estimator.members_, estimator.booster_ = members, members[0]
     return estimator
 
 

@@ -127,15 +127,16 @@ def refit_best(problem: Problem, family: Family, records: list[TrialRecord], anc
 
 def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: Path, settings: TuneSettings,
            baseline_config: dict[str, Any] | None = None) -> dict:
-    """Refit `config` on all training rows, score it once on the test split, beside the defaults
-    (refitted too, unless `config` is the defaults); export it."""
+    """Refit `config` on all training rows (a bag of FamilyDef.bag models where the family keeps one),
+    score it once on the test split, beside the defaults as the library fits them (one model;
+    refitted too, unless `config` is the defaults and the family keeps no bag); export it."""
     definition = family_def(family, settings.tuner)
     y_train = problem.y_train
-    model = _fit(definition, config, problem, problem.x_train, y_train, refit_deadline(settings))
+    model = _fit(definition, config, problem, problem.x_train, y_train, refit_deadline(settings), definition.bag)
     tested = report_metrics(problem.metric, model, problem.x_test, problem.y_test, problem.classes)
     baseline_config = baseline_config or definition.defaults(problem)
     baseline_tested = tested
-    if not _same_config(config, baseline_config):
+    if definition.bag or not _same_config(config, baseline_config):  # the defaults as the library fits them
         baseline = _fit(definition, baseline_config, problem, problem.x_train, y_train, refit_deadline(settings))
         baseline_tested = report_metrics(problem.metric, baseline, problem.x_test, problem.y_test, problem.classes)
     manifest = {
@@ -148,10 +149,22 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
     details = test_details(problem.metric, model, problem.x_test, problem.y_test, problem.classes, settings.seed)
     if settings.refit_all:  # for production: every labelled row, once the test score is taken
         model = _fit(definition, config, problem, _joined(problem.x_train, problem.x_test),
-                     None if y_train is None else np.concatenate([y_train, problem.y_test]), refit_deadline(settings))
+                     None if y_train is None else np.concatenate([y_train, problem.y_test]), refit_deadline(settings),
+                     definition.bag)
         manifest["refit_all_rows"] = len(problem.x_train) + len(problem.x_test)
     save_model(model, manifest, model_dir)
-    return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details}
+    return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details,
+            "kept": kept_model(definition, model, bool(settings.refit_all))}
+
+
+def kept_model(definition, model, every_row: bool) -> dict[str, Any]:
+    """What the exported model is: its number of members and how they were fitted (FamilyDef.bag)."""
+    members = len(getattr(model[-1], "members_", ())) or 1
+    rows = "every labelled row (--refit-all)" if every_row else "all training rows"
+    if members == 1:
+        return {"members": 1, "how": f"the chosen configuration, refitted on {rows}"}
+    return {"members": members, "how": f"{members} models of the chosen configuration on {rows}, "
+                                       + definition.bag_note.format(members=members)}
 
 
 REFIT_FLOOR_SHARE, REFIT_FLOOR_MAX_S = 0.15, 15.0  # each refit's least time, of the search budget and at most
@@ -168,31 +181,35 @@ def refit_deadline(settings: TuneSettings) -> float | None:
     return max(settings.finish_by, time.time() + min(REFIT_FLOOR_MAX_S, REFIT_FLOOR_SHARE * settings.budget_s))
 
 
-def _fit(definition, config: dict[str, Any], problem: Problem, x, y, until: float | None):
+def _fit(definition, config: dict[str, Any], problem: Problem, x, y, until: float | None, bag: int = 0):
     """Build and fit; a family that trains in epochs or rounds starts none after `until`
-    (time.time(): the run's end, so the refits keep the run within its --budget)."""
+    (time.time(): the run's end, so the refits keep the run within its --budget). `bag`: the
+    family's FamilyDef.bag for the model the run keeps, 0 for one model (the defaults' baseline)."""
     model = definition.build(config, problem)
     if until is not None and "deadline" in model[-1].get_params():
         model.set_params(model__deadline=until)
+    if bag:
+        model.set_params(model__bag=bag)
     return model.fit(x, y)
 
 
-FITS_AFTER_SEARCH = 2  # the chosen configuration and the library's defaults, each refitted on all training rows
 RESERVE_SHARE = 0.1  # of the search budget, kept for the finish until a trial has measured a fit
 RESERVE_MAX_SHARE = 0.5  # the search keeps at least half of its budget
 
 
-def finish_cost(records: list[TrialRecord], problem: Problem, settings: TuneSettings, budget_s: float) -> float:
+def finish_cost(records: list[TrialRecord], problem: Problem, settings: TuneSettings, budget_s: float,
+                bag: int = 0) -> float:
     """Seconds to keep for the finish, from the fits the trials measured (reserve_for)."""
     return reserve_for(records, len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test),
-                       settings.refit_all, budget_s)
+                       settings.refit_all, budget_s, bag)
 
 
 def reserve_for(records: list[TrialRecord], fold_rows: int, train_rows: int, test_rows: int, refit_all: bool,
-                budget_s: float) -> float:
+                budget_s: float, bag: int = 0) -> float:
     """Seconds to keep for the finish: a slow-ish fit of the trials' (the 75th percentile of the
-    seconds per fold), scaled from a fold's training rows to all of them, times the refits to come
-    (the chosen configuration, the defaults, and every row with --refit-all)."""
+    seconds per fold), times the fits to come in a fold's rows: the kept model (one fit on all
+    training rows, or `bag` fits of about a fold's rows each, FamilyDef.bag), the library's
+    defaults, and the kept model again on every row with --refit-all."""
     members: dict[str, int] = {}  # a population trial's seconds were spent on all of its members
     for r in records:
         if r.population is not None:
@@ -202,6 +219,7 @@ def reserve_for(records: list[TrialRecord], fold_rows: int, train_rows: int, tes
     if not fits:
         return RESERVE_SHARE * budget_s
     per_fit = fits[int(0.75 * (len(fits) - 1))]
-    scale = (train_rows + (test_rows if refit_all else 0)) / max(1, fold_rows)
-    refits = FITS_AFTER_SEARCH + (1 if refit_all else 0)
-    return min(RESERVE_MAX_SHARE * budget_s, per_fit * scale * refits)
+    scale = train_rows / max(1, fold_rows)
+    kept = max(bag, scale)
+    everything = max(bag, (train_rows + test_rows) / max(1, fold_rows)) if refit_all else 0.0
+    return min(RESERVE_MAX_SHARE * budget_s, per_fit * (kept + scale + everything))

@@ -131,7 +131,7 @@ def fine_phase(space: Space, family: Family, settings: TuneSettings, rows: tuple
     definition = family_def(family, BACKEND.name)
     stage_space, trials = _populations(_fine_space(space, records), definition, settings,
                                        _stage_trials(settings.trials, "fine", 2), 1)
-    until = ends - reserve_for(records, *rows, settings.refit_all, budget_s)
+    until = ends - reserve_for(records, *rows, settings.refit_all, budget_s, definition.bag)
     return Phase("fine", stage_space, [], trials, until)  # no fixed points: the anchors ran in the random stage
 
 

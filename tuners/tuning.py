@@ -106,7 +106,8 @@ def tune(frame: pd.DataFrame, profile: Profile, family: Family, settings: TuneSe
         resources={**backend.resources(settings, found.cluster), "cluster_cpus": found.cluster.get("CPU", 0.0),
                    "cluster_gpus": found.cluster.get("GPU", 0.0), "nodes": found.cluster.get("nodes", 1.0),
                    **_populations(found.records), "population_note": definition.population_note},
-        model={"path": str(run_dir / "model"), "format": family_def(family, backend_name).model_format},
+        model={"path": str(run_dir / "model"), "format": family_def(family, backend_name).model_format,
+               **finished["kept"]},
         test_rows=[int(i) for i in problem.test_rows], duel=found.pre_search, test_details=finished["details"],
         library=backend.library(definition), stopped_early=found.stopped_early, metric_reason=metric_reason(profile),
     )

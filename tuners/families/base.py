@@ -47,6 +47,10 @@ class FamilyDef:
     # The network it trains, by name in the architecture registries (torch: networks.ARCHITECTURES;
     # Keras: keras_net.ARCHITECTURES); empty for the families that are not nets.
     architecture: str = ""
+    # Members of the model the run keeps: its estimator's `bag` parameter fits the chosen
+    # configuration once per fold and averages them (boosting); 0 keeps one model fitted on all rows.
+    bag: int = 0
+    bag_note: str = ""  # how the bag's members are fitted, for the result's `model.how` and the report
 
 
 TORCH_NOTE = ("the members of a trial share the architecture, batch size and optimiser and differ in learning rate, "
