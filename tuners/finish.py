@@ -163,7 +163,7 @@ def kept_model(definition, model, every_row: bool) -> dict[str, Any]:
     rows = "every labelled row (--refit-all)" if every_row else "all training rows"
     if members == 1:
         return {"members": 1, "how": f"the chosen configuration, refitted on {rows}"}
-    return {"members": members, "how": f"{members} models of the chosen configuration on {rows}, "
+    return {"members": members, "how": f"{members} models of the chosen configuration, bagged over {rows}: "
                                        + definition.bag_note.format(members=members)}
 
 

@@ -209,10 +209,9 @@ def defaults(problem):
 # and against a refit on every row).
 BAG = 5
 
-BAG_NOTE = ("each trained on the training rows outside one of {members} folds, its trees chosen by early stopping "
-            "on the fold it leaves out (with a fixed tree count, all of them), their predictions averaged: "
-            "measured against one early-stopped model and against a refit on every row in "
-            "bench/results/boosting_refit.md")
+BAG_NOTE = ("each trained on the rows outside one of {members} folds, its trees chosen by early stopping on the "
+            "fold it leaves out (with a fixed tree count, all of them), their predictions averaged (measured "
+            "against one early-stopped model and against a refit on every row in bench/results/boosting_refit.md)")
 
 BOOSTING = FamilyDef(Family.BOOSTING, space, build, defaults, iterative=True, model_format="xgboost",
                      library="xgboost", bag=BAG, bag_note=BAG_NOTE)
