@@ -138,8 +138,8 @@ def _recorded(saved: dict, tool: str) -> dict:
            "error": saved["errors"][tool]}
     if tool == "advisor":
         run.update(default=saved.get("default"), chosen_by=saved.get("chosen_by"))
-    if tool == "autogluon":  # a row from before AutoGluon ran in its own process: fit + predict was its time
-        run["fit_predict_s"] = saved.get("autogluon_fit_predict_s", saved["wall_s"][tool])
+    if tool == "autogluon":  # absent from a row of before AutoGluon ran in its own process (_fit_predict)
+        run["fit_predict_s"] = saved.get("autogluon_fit_predict_s")
     return run
 
 
