@@ -11,48 +11,15 @@ import json
 import os
 import shlex
 import sys
-import traceback
 from pathlib import Path
 
 import click
 
 from advisor import __version__
-from advisor.errors import InputError, RunFailed
+from advisor.errors import InputError
+from advisor.guard import EXIT_INTERNAL, echo_err, run_guarded
 from advisor.types import Family
 from tuners.backends import BACKENDS
-
-EXIT_INPUT = 2
-EXIT_INTERNAL = 1
-
-
-def _echo_err(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def _fail(code: int, message: str) -> None:
-    _echo_err(f"advisor: error: {message}")
-    sys.exit(code)
-
-
-def _run_guarded(action):
-    """Bad input -> one line and exit 2; anything unexpected -> one line and exit 1 (traceback on request)."""
-    try:
-        return action()
-    except InputError as error:
-        _fail(EXIT_INPUT, str(error))
-    except RunFailed as error:
-        _fail(EXIT_INTERNAL, str(error))
-    except KeyboardInterrupt:
-        _fail(130, "interrupted")
-    except MemoryError:
-        _fail(EXIT_INTERNAL, "out of memory. Try a smaller file or a machine with more memory.")
-    except Exception as error:  # noqa: BLE001 - the last line of defence for users
-        if os.environ.get("ADVISOR_DEBUG"):
-            traceback.print_exc()
-        first = " ".join(str(error).split())[:300]
-        _fail(EXIT_INTERNAL, f"internal failure: {type(error).__name__}: {first}. "
-                             "Set ADVISOR_DEBUG=1 for the traceback and report it.")
-
 
 class _Advisor(click.Group):
     """The command group, keeping the arguments it was given (sys.argv's, or a caller's such as
@@ -130,11 +97,14 @@ class Budget(click.ParamType):
 @click.option("--horizon", type=click.IntRange(min=1), metavar="H",
               help="Forecast: steps ahead to forecast and test on (default: one season, else 10%% of the shortest "
                    "series).")
+@click.option("--forecaster", metavar="NAME",
+              help="Forecast: backtest only this forecaster beside the naive baselines (drift, theta, ets, arima, "
+                   "linear, boosting, mlp, rnn, ...; README's Forecasting lists them), as --family does for a family.")
 def recommend(data: Path, target: str | None, family: str | None, no_tune: bool, out: Path | None, as_json: bool,
               seed: int, budget: float, trials: int | None, tuner: str, search: str | None, cpus_per_trial: float,
               gpus_per_trial: float, address: str | None, test_file: Path | None, refit_all: bool, race: bool,
               patience: int | None, population: int | None, task: str | None, time_column: str | None,
-              series_column: str | None, horizon: int | None) -> None:
+              series_column: str | None, horizon: int | None, forecaster: str | None) -> None:
     """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
     DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
@@ -148,6 +118,7 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
         budget_s=budget, trials=trials, search=search, cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial,
         address=address, tuner=tuner, population=population, test=test_file, refit_all=refit_all,
         race=race, patience=patience, task=task, time=time_column, series=series_column, horizon=horizon,
+        forecaster=forecaster,
     )
     _run_and_print(options, as_json, resume=False)
 
@@ -175,7 +146,7 @@ def resume(run_dir: Path, as_json: bool) -> None:
     if is_batch(run_dir):
         _run_batch(run_dir, None, as_json)
         return
-    options = _run_guarded(lambda: resume_options(run_dir))
+    options = run_guarded(lambda: resume_options(run_dir))
     _run_and_print(options, as_json, resume=True)
 
 
@@ -192,7 +163,7 @@ def batch(jobs_file: Path, address: str | None, out: Path | None, as_json: bool)
     from advisor.jobs import read_jobs
 
     out = out or Path("advisor-runs") / f"batch-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    _run_guarded(lambda: start_batch(read_jobs(jobs_file, out, address), out))
+    run_guarded(lambda: start_batch(read_jobs(jobs_file, out, address), out))
     _run_batch(out, address, as_json)
 
 
@@ -200,7 +171,7 @@ def _run_batch(out: Path, address: str | None, as_json: bool) -> None:
     from advisor.batch import run_batch
 
     def progress(message: str) -> None:
-        _echo_err(f"advisor: {message}")
+        echo_err(f"advisor: {message}")
 
     if address is None and (out / "batch-jobs.json").is_file():
         stored = json.loads((out / "batch-jobs.json").read_text(encoding="utf-8"))
@@ -223,12 +194,12 @@ def predict(run_dir: Path, data: Path, out: Path | None) -> None:
     """Predict DATA with the model exported in RUN_DIR/model."""
     from advisor.predict import predict as run_predict
 
-    predictions = _run_guarded(lambda: run_predict(run_dir, data))
+    predictions = run_guarded(lambda: run_predict(run_dir, data))
     if out is None:
         click.echo(predictions.to_csv(index=False), nl=False)
     else:
-        _run_guarded(lambda: _write_csv(predictions, out, data))
-        _echo_err(f"advisor: wrote {len(predictions):,} predictions to {out}")
+        run_guarded(lambda: _write_csv(predictions, out, data))
+        echo_err(f"advisor: wrote {len(predictions):,} predictions to {out}")
 
 
 def _write_csv(frame, out: Path, data: Path) -> None:
@@ -259,9 +230,9 @@ def _json_safe_run(action, as_json: bool):
     """With --json, stdout carries only the JSON: anything else printed meanwhile (Ray's messages
     about lost nodes, say) goes to stderr."""
     if not as_json:
-        return _run_guarded(action)
+        return run_guarded(action)
     with contextlib.redirect_stdout(sys.stderr):
-        return _run_guarded(action)
+        return run_guarded(action)
 
 
 @main.command()
@@ -279,9 +250,9 @@ def report(run_dir: Path) -> None:
         except (OSError, ValueError) as error:
             raise InputError(f"{source}: unreadable ({error}).") from None
         write_report(result, run_dir / "report.html")
-        _echo_err(f"advisor: wrote {run_dir / 'report.html'}")
+        echo_err(f"advisor: wrote {run_dir / 'report.html'}")
 
-    _run_guarded(action)
+    run_guarded(action)
 
 
 def _summary(result: dict) -> str:

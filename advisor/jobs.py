@@ -31,7 +31,7 @@ from advisor.pipeline import ASKED_TASKS, SEARCHES, RecommendOptions
 from advisor.types import Family
 
 FIELDS = {"data", "name", "tune", "target", "family", "budget", "trials", "search", "tuner", "cpus_per_trial", "gpus_per_trial",
-          "seed", "population", "race", "patience", "task", "time", "series", "horizon"}
+          "seed", "population", "race", "patience", "task", "time", "series", "horizon", "forecaster"}
 FAMILY_WORDS = tuple(family.value for family in Family)
 TASK_WORDS = tuple(word for word in ASKED_TASKS if word)
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
@@ -130,6 +130,7 @@ def job_options(fields: dict[str, Any], data: Path, out: Path, address: str | No
         time=None if fields.get("time") is None else str(fields["time"]),
         series=None if fields.get("series") is None else str(fields["series"]),
         horizon=None if fields.get("horizon") is None else _integer(fields["horizon"], "horizon", 1),
+        forecaster=None if fields.get("forecaster") is None else str(fields["forecaster"]),
         address=address,
         command=command,
     )

@@ -66,6 +66,7 @@ class RecommendOptions:
     time: str | None = None  # --time: the forecast's time column
     series: str | None = None  # --series: the column telling a panel's series apart
     horizon: int | None = None  # --horizon: steps to forecast; None: one season, else 10% of the shortest series
+    forecaster: str | None = None  # --forecaster: backtest this one forecaster (and the baselines) of a forecast
 
     def to_json(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -120,6 +121,9 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
     profile = profile_dataset(dataset, seed=options.seed, task=ASKED_TASKS[options.task],
                               time=options.time, series=options.series)
     timings["profile_s"] = time.perf_counter() - clock
+    if options.forecaster and profile.task != Task.FORECAST:
+        raise InputError(f"--forecaster applies to a forecast; this data reads as {profile.task.value}: use --family, "
+                         "or --task forecast with a time column.")
 
     clock = time.perf_counter()
     decision = decide(profile, RULES, override=options.family, budget_s=options.budget_s if options.tune else None)
@@ -204,15 +208,21 @@ def _tune_series(dataset, profile, decision: Decision, options: RecommendOptions
     if options.test is not None or options.refit_all:
         raise InputError("--test and --refit-all do not apply to a forecast: its test window is the last --horizon "
                          "steps of every series, and predict fits the chosen model on the history it is given.")
+    if options.forecaster and options.family:
+        raise InputError(f"--forecaster {options.forecaster} and --family {options.family.value} both name what to "
+                         "backtest: give one.")
     clean, _ = drop_missing_targets(dataset)
     order = tuple(r.family.value for r in decision.ranking)
     settings = ForecastSettings(budget_s=max(1.0, ends - time.time()), seed=options.seed, horizon=options.horizon,
-                                family=options.family.value if options.family else None, order=order)
+                                family=options.forecaster or (options.family.value if options.family else None),
+                                order=order)
     progress(f"backtesting forecasters on {profile.forecast.series} series (budget {settings.budget_s:.0f} s)")
     sections = tune_forecast(clean.frame, profile, settings, run_dir, on_event)
     reason = sections["best"]["chosen_because"]
     if options.family:
         return sections, decision, []
+    if options.forecaster:
+        return sections, dataclasses.replace(decision, chosen_by="override"), []
     return sections, dataclasses.replace(decision, chosen_by="backtest"), [f"Forecast by {sections['family']}: {reason}"]
 
 

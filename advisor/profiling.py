@@ -46,7 +46,7 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
     detection = detect_modality(dataset, columns)
     samples = detection.sequence.series if detection.sequence is not None else len(frame)
     balance, minority = _class_balance(dataset, detection.sequence, task)
-    notes = list(dataset.notes) + _forecast_notes(dataset, shape, asked)
+    notes = list(dataset.notes) + _forecast_notes(shape, asked)
     if dropped:
         notes.append(f"{dropped} row(s) without a target value were left out")
     if minority is not None and minority * samples < 2:
@@ -82,20 +82,25 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
     )
 
 
-def _forecast_notes(dataset: Dataset, shape: SeriesShape | None, asked: Task | None) -> list[str]:
+def _forecast_notes(shape: SeriesShape | None, asked: Task | None) -> list[str]:
     """What a forecast reads and leaves out, and how to read the rows as a table instead."""
     if shape is None:
         return []
-    used = {dataset.target, shape.time_column, shape.series_column}
-    unused = [str(c) for c in dataset.frame.columns if c not in used]
     notes = [] if asked == Task.FORECAST else [
         f"Read as a forecast: {shape.time_column!r} steps regularly ({shape.frequency}); --task regression reads the "
         "rows as a table instead."]
-    if unused:
-        shown = ", ".join(repr(c) for c in unused[:5]) + (" ..." if len(unused) > 5 else "")
-        notes.append(f"The forecast uses the target's own past only: {len(unused)} other column(s) ({shown}) are not "
-                     "read (covariates are not supported yet).")
+    if shape.covariates:
+        notes.append(f"{len(shape.covariates)} covariate column(s) ({_listed([repr(c) for c in shape.covariates])}): the "
+                     "lag models that forecast every step at once (linear, MLP) read their values up to each "
+                     "forecast's start, never after it; the backtest decides whether they help.")
+    if shape.covariates_left_out:
+        notes.append(f"The forecast leaves {len(shape.covariates_left_out)} other column(s) out: "
+                     f"{_listed(list(shape.covariates_left_out))}.")
     return notes
+
+
+def _listed(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (" ..." if len(names) > shown else "")
 
 
 def _without_target(dataset: Dataset) -> Dataset:

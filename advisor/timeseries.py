@@ -81,9 +81,28 @@ def _detect(frame: pd.DataFrame, target: str | None, time: str | None, series: s
     season, reason = _season(frequency, frame[target], stamps, longest)
     ordered = frame[target].iloc[longest].to_numpy(dtype=float)[np.argsort(stamps.iloc[longest].to_numpy(),
                                                                            kind="stable")]
+    read, left_out = _covariates(frame, (target, time, series))
     return SeriesShape(time, series, frequency, season, reason, len(groups),
                        {"min": lengths[0], "median": int(np.median(lengths)), "max": lengths[-1]},
-                       **traits(ordered, season))
+                       **traits(ordered, season), covariates=read, covariates_left_out=left_out)
+
+
+def _covariates(frame: pd.DataFrame, taken: tuple[str | None, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The other columns: numbers in every row are covariates; the rest are left out, each with why."""
+    read, left_out = [], []
+    for name in frame.columns:
+        if name in taken:
+            continue
+        values = frame[name]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            left_out.append(f"{name!r} (not numeric)")
+        elif not np.isfinite(values.to_numpy(dtype=float)).all():
+            left_out.append(f"{name!r} (missing in {int((~np.isfinite(values.to_numpy(dtype=float))).sum())} rows)")
+        elif values.nunique() <= 1:
+            left_out.append(f"{name!r} (constant)")
+        else:
+            read.append(str(name))
+    return tuple(read), tuple(left_out)
 
 
 def _numeric_target(values: pd.Series, distinct: int = 3) -> bool:

@@ -116,6 +116,10 @@ class SeriesShape:
     seasonal_strength: float | None = None  # None without a season
     adf_pvalue: float | None = None
     stationary: bool | None = None
+    # Numeric columns beside the target, read as covariates known in the past (their values up to a
+    # forecast's origin, never after it); `covariates_left_out`: the other columns, each with why.
+    covariates: tuple[str, ...] = ()
+    covariates_left_out: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,7 +2,7 @@
 the combination of the best three, scored on the test window of every corpus series, and the
 choice each policy would have made.
 
-    python bench/forecast_selection.py [--windows 3] [--results bench/results]
+    python bench/forecast_selection.py [--windows 3] [--also arima] [--results bench/results]
 
 Per series of bench/forecast_corpus.py (with the calendar season and horizon of
 bench/forecast_peers.py): the stage's backtest on W windows before the last-H test window
@@ -11,7 +11,8 @@ combination fitted on all steps before the test window and scored on it (MASE, t
 Policies: `lowest` (the lowest mean backtest MASE: the stage's rule), `combination` (always the
 mean of the three best families), the simplest family (in FORECASTERS' order) within one standard
 error of the lowest, and `seasonal_naive`. The recurrent net is left out (the stage backtests it
-when the rules rank it; here it would cost minutes a series). The summary is each policy's geometric mean of
+when the rules rank it; here it would cost minutes a series); `--also NAME...` adds forecasters the stage
+runs only when asked (ARIMA: the measurement that left it out of the default set). The summary is each policy's geometric mean of
 test MASE relative to seasonal naive's, and on how many series it is below seasonal naive.
 """
 
@@ -45,7 +46,7 @@ def _test_mase(panel, name: str, config: dict, horizon: int, season: int) -> flo
                                                                                   spans)]))
 
 
-def measure(entry, folder: Path, most: int) -> dict:
+def measure(entry, folder: Path, most: int, also: tuple[str, ...] = ()) -> dict:
     path = folder / f"{entry.name}.csv"
     entry.frame().to_csv(path, index=False)
     dataset = load(path, "value")
@@ -53,7 +54,7 @@ def measure(entry, folder: Path, most: int) -> dict:
     panel = panel_of(dataset.frame, "value", shape)
     horizon = entry.horizon
     spans = windows(panel.lengths, horizon, panel.season_length, most=most)
-    settings = stage.ForecastSettings(budget_s=1e9, seed=0, horizon=horizon)
+    settings = stage.ForecastSettings(budget_s=1e9, seed=0, horizon=horizon, order=also)
     trials, _ = stage.run_trials(panel, spans, horizon, settings, math.inf, lambda event: None)
     best = {}
     for t in trials:
@@ -80,10 +81,13 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/forecast-selection"))
+    parser.add_argument("--also", nargs="+", default=[], choices=[n for n, f in FORECASTERS.items() if f.asked_only],
+                        help="forecasters the stage runs only when asked, backtested here beside the others")
     args = parser.parse_args()
     args.scratch.mkdir(parents=True, exist_ok=True)
     args.results.mkdir(parents=True, exist_ok=True)
-    rows = [measure(entry, args.scratch, args.windows) for entry in CORPUS]
+    rows = [measure(entry, args.scratch, args.windows, tuple(args.also)) for entry in CORPUS]
+    stem = f"forecast_selection_w{args.windows}" + "".join(f"_{n}" for n in args.also)
     policies = {"lowest": lambda r: r["test"][r["lowest"]], "combination": lambda r: r["test"]["combination"],
                 "simplest within one standard error": lambda r: r["test"][r["simplest"]],
                 "simplest model within one standard error (a baseline only when it is the lowest)":
@@ -91,7 +95,8 @@ def main() -> None:
                 "the stage's choice (tuners/forecast/stage.py)": lambda r: r["test"][r["stage"]],
                 "seasonal_naive": lambda r: r["test"]["seasonal_naive"]}
     lines = [f"# Choosing a forecaster: the backtest's lowest against the combination ({args.windows} windows)", "",
-             f"`python bench/forecast_selection.py --windows {args.windows}`. " + machine_line(), "",
+             f"`python bench/forecast_selection.py --windows {args.windows}"
+             f"{' --also ' + ' '.join(args.also) if args.also else ''}`. " + machine_line(), "",
              "Test MASE (calendar season) of each family's best backtested configuration; the family the backtest "
              "chose (lowest mean backtest MASE) in bold.", "",
              "| series | windows | " + " | ".join(FORECASTERS) + " |", "|" + " --- |" * (2 + len(FORECASTERS))]
@@ -104,9 +109,8 @@ def main() -> None:
     for name, pick in policies.items():
         relative = [pick(r) / r["test"]["seasonal_naive"] for r in rows]
         lines.append(f"| {name} | {_geomean(relative):.3f} | {sum(v < 1 for v in relative)} of {len(rows)} |")
-    write_results(args.results / f"forecast_selection_w{args.windows}.md", lines)
-    (args.results / f"forecast_selection_w{args.windows}.json").write_text(json.dumps(rows, indent=2),
-                                                                           encoding="utf-8")
+    write_results(args.results / f"{stem}.md", lines)
+    (args.results / f"{stem}.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,19 @@ def test_a_panel_in_long_format_is_told_apart_by_its_series_column(tmp_path):
     shape = detect(_csv(long, tmp_path, "macro"), "value")
     assert (shape.time_column, shape.series_column, shape.series) == ("quarter", "series", 3)
     assert shape.frequency.startswith("QS") and shape.lengths["min"] == shape.lengths["max"] == 203
+    assert shape.covariates == () and shape.covariates_left_out == ()  # the series id is no covariate
+
+
+def test_the_other_numeric_columns_are_covariates_and_the_rest_left_out_with_why(tmp_path):
+    """macrodata's consumption to forecast, beside the quarter's other measures."""
+    macro = sm.datasets.macrodata.load_pandas().data
+    quarters = pd.PeriodIndex.from_fields(year=macro["year"].astype(int), quarter=macro["quarter"].astype(int),
+                                          freq="Q").to_timestamp()
+    frame = pd.DataFrame({"quarter": quarters.strftime("%Y-%m-%d"), "unemp": macro["unemp"],
+                          "infl": macro["infl"].where(macro.index != 5), "source": "FRED", "realcons": macro["realcons"]})
+    shape = detect(_csv(frame, tmp_path, "macro"), "realcons")
+    assert shape.covariates == ("unemp",)
+    assert shape.covariates_left_out == ("'infl' (missing in 1 rows)", "'source' (not numeric)")
 
 
 def test_irregular_or_repeated_timestamps_are_no_series_unasked_and_refused_with_the_rows_when_asked(co2):

@@ -15,9 +15,9 @@ db_option = click.option("--db", metavar="URL", help="Database URL (default: SQL
 
 
 def _guarded(action):
-    from advisor.cli import _run_guarded
+    from advisor.guard import run_guarded
 
-    return _run_guarded(action)
+    return run_guarded(action)
 
 
 @click.command()

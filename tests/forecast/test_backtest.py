@@ -28,41 +28,52 @@ def test_the_panel_is_sorted_by_time_whatever_the_row_order(co2_panel):
     assert co2_panel.values[0][0] == pytest.approx(316.1, abs=0.5)  # March 1958, the first month measured
 
 
+def _with_covariate(panel, covariate: np.ndarray):
+    return dataclasses.replace(panel, covariates=(covariate[:, None],), covariate_names=("other",))
+
+
 def test_no_window_ever_sees_its_future(co2_panel):
-    """A forecaster that records what it is handed: each history must be exactly the steps before
-    its window, and the phases it gets must stop at the window's end."""
+    """A forecaster that records what it is handed: each history (the target's and the covariates')
+    must be exactly the steps before its window, and the phases it gets must stop at the window's end."""
     seen = []
 
-    def spy(values, phases, future_phases, horizon, season_length, config, seed):
-        seen.append(([len(v) for v in values], [v.copy() for v in values], [len(p) for p in future_phases]))
+    def spy(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
+        seen.append(([len(v) for v in values], [v.copy() for v in values], [len(p) for p in future_phases],
+                     covariates))
         return [np.full(horizon, v[-1]) for v in values]
 
     spying = dataclasses.replace(FORECASTERS["naive"], forecast=spy)
-    spans = windows(co2_panel.lengths, 12, 12)
-    backtest(spying, {}, co2_panel, spans, seed=0)
-    score(spying, {}, co2_panel, final_window(co2_panel.lengths, 12), seed=0)
+    panel = _with_covariate(co2_panel, np.arange(526.0))
+    spans = windows(panel.lengths, 12, 12)
+    backtest(spying, {}, panel, spans, seed=0)
+    score(spying, {}, panel, final_window(panel.lengths, 12), seed=0)
     assert len(seen) == len(spans) + 1 == 6
-    for (lengths, histories, ahead), window in zip(seen, [*spans, final_window(co2_panel.lengths, 12)]):
+    for (lengths, histories, ahead, covariates), window in zip(seen, [*spans, final_window(panel.lengths, 12)]):
         start, end = window[0]
         assert lengths == [start] and ahead == [end - start] == [12]
-        np.testing.assert_array_equal(histories[0], co2_panel.values[0][:start])
+        np.testing.assert_array_equal(histories[0], panel.values[0][:start])
+        np.testing.assert_array_equal(covariates[0][:, 0], np.arange(float(start)))  # its steps before the window
     assert [w[0][0] for w in spans] == [454, 466, 478, 490, 502]  # five windows of 12 before the last 12 of 526
 
 
-def test_a_history_altered_after_the_window_start_changes_no_backtest_score(co2_panel):
-    """Scramble everything after each window's end: the window's score must not move."""
-    spans = windows(co2_panel.lengths, 12, 12)
+@pytest.mark.parametrize("covariates", [False, True])
+def test_a_history_altered_after_the_window_start_changes_no_backtest_score(co2_panel, covariates):
+    """Scramble everything after the window's start (the target after its end, a covariate from its
+    first step): the window's score must not move."""
+    panel = _with_covariate(co2_panel, np.sin(np.arange(526.0)))
+    spans = windows(panel.lengths, 12, 12)
     linear = FORECASTERS["linear"]
-    config = linear.space(12, spans[0][0][0], 12)[0]
-    honest = backtest(linear, config, co2_panel, spans[:1], seed=0)["score"]
-    end = spans[0][0][1]
-    values = co2_panel.values[0].copy()
+    config = {**linear.space(12, spans[0][0][0], 12)[0], "covariates": covariates}
+    honest = backtest(linear, config, panel, spans[:1], seed=0)["score"]
+    start, end = spans[0][0]
+    values, other = panel.values[0].copy(), panel.covariates[0].copy()
     values[end:] = values[end:][::-1] * 3.0
-    scrambled = dataclasses.replace(co2_panel, values=(values,))
+    other[start:] = 1e6
+    scrambled = dataclasses.replace(panel, values=(values,), covariates=(other,))
     assert backtest(linear, config, scrambled, spans[:1], seed=0)["score"] == pytest.approx(honest, rel=1e-12)
 
 
-@pytest.mark.parametrize("name", ["theta", "ets", "linear", "boosting", "mlp"])
+@pytest.mark.parametrize("name", ["theta", "ets", "arima", "linear", "boosting", "mlp"])
 def test_each_forecaster_beats_seasonal_naive_on_co2(co2_panel, name):
     """CO2 has a steady trend under its season: every model family should clear the seasonal naive
     forecast, which repeats last year and misses the year's rise."""

@@ -74,7 +74,35 @@ def test_a_panel_is_forecast_series_by_series(macro_panel, run_cli, tmp_path):
     done = run_cli("recommend", tmp_path / "covariate.csv", "--target", "value", "--no-tune", "--json",
                    "--out", tmp_path / "n")
     notes = json.loads(done.output.strip().splitlines()[-1])["notes"]
-    assert any("1 other column(s) ('rate') are not read" in n for n in notes), notes
+    assert any("leaves 1 other column(s) out: 'rate' (constant)" in n for n in notes), notes
+
+
+def test_covariates_known_in_the_past_are_read_where_the_backtest_finds_they_help(co2_leading, run_cli, tmp_path):
+    """A leading indicator (CO2 a year ahead, known a year ahead) is read up to each forecast's start; the ridge
+    with it backtests far lower than without, is chosen, and `predict` needs the indicator in the history."""
+    done = run_cli("recommend", co2_leading, "--target", "value", "--budget", "30s", "--json", "--out", tmp_path / "r")
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.output.strip().splitlines()[-1])
+    assert result["forecast"]["covariates"] == ["lead"] and result["forecast"]["covariates_used"] is True
+    assert any("1 covariate column(s) ('lead')" in n for n in result["notes"]), result["notes"]
+    assert any("1 other column(s) out: 'site' (not numeric)" in n for n in result["notes"]), result["notes"]
+    linear = [t for t in result["trials"] if t["family"] == "linear" and t["score"] is not None]
+    best = {flag: min(t["score"] for t in linear if bool(t["config"].get("covariates")) == flag) for flag in (0, 1)}
+    assert best[1] < 0.5 * best[0], best
+    assert result["best"]["config"]["covariates"] is True
+    assert result["best"]["test_score"] < 0.25 * result["baselines"]["seasonal_naive"], result["best"]
+    assert "Covariates: lead." in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    history = pd.read_csv(co2_leading)
+    history.drop(columns=["lead"]).to_csv(tmp_path / "without.csv", index=False)
+    refused = run_cli("predict", tmp_path / "r", tmp_path / "without.csv", "--out", tmp_path / "no.csv")
+    assert refused.exit_code == 2 and "lacks the column(s) 'lead'" in refused.output, refused.output
+    assert not (tmp_path / "no.csv").exists()
+    done = run_cli("predict", tmp_path / "r", co2_leading, "--out", tmp_path / "next.csv")
+    assert done.exit_code == 0, done.output
+    forecast = pd.read_csv(tmp_path / "next.csv")
+    assert forecast["month"].str[:7].tolist() == [f"2001-{m:02d}" for m in range(1, 13)]
+    actual = pd.read_csv(co2_leading)["lead"].iloc[-12:].to_numpy()  # the indicator held 2001's values
+    assert abs(forecast["prediction"].to_numpy() - actual).mean() < 0.5, forecast
 
 
 def test_family_rnn_runs_the_lstm_gru_duel_and_records_it(co2_monthly, run_cli, tmp_path):
@@ -91,6 +119,26 @@ def test_family_rnn_runs_the_lstm_gru_duel_and_records_it(co2_monthly, run_cli, 
     assert {t["family"] for t in result["trials"]} <= {"naive", "seasonal_naive", "rnn"}
     assert result["best"]["test_score"] < result["baselines"]["seasonal_naive"]
     assert "duel" in (tmp_path / "rnn" / "report.html").read_text(encoding="utf-8")
+
+
+def test_forecaster_names_one_forecaster_such_as_arima_which_runs_only_when_asked(nile_yearly, examples_dir, run_cli,
+                                                                                   tmp_path):
+    done = run_cli("recommend", nile_yearly, "--target", "volume", "--budget", "20s", "--json", "--out", tmp_path / "a")
+    assert done.exit_code == 0, done.output
+    assert "arima" not in {t["family"] for t in json.loads(done.output.strip().splitlines()[-1])["trials"]}
+    done = run_cli("recommend", nile_yearly, "--target", "volume", "--forecaster", "arima", "--budget", "20s", "--json",
+                   "--out", tmp_path / "b")
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.output.strip().splitlines()[-1])
+    assert (result["family"], result["chosen_by"]) == ("arima", "override")
+    assert {t["family"] for t in result["trials"]} == {"naive", "seasonal_naive", "arima"}
+    assert result["best"]["test_score"] < result["baselines"]["naive"]  # 0.85 against 0.97 on 1961-1970
+    named = _one_line_error(run_cli("recommend", nile_yearly, "--target", "volume", "--forecaster", "combination",
+                                    "--out", tmp_path / "c"))
+    assert "'combination' is no forecaster here: name one of drift, theta, ets, arima, linear" in named
+    table = _one_line_error(run_cli("recommend", examples_dir / "wine.csv", "--forecaster", "ets",
+                                    "--out", tmp_path / "d"))
+    assert "--forecaster applies to a forecast; this data reads as multiclass" in table
 
 
 def _one_line_error(done) -> str:

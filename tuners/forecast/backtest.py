@@ -25,15 +25,17 @@ class Scored:
     errors: np.ndarray  # (series, horizon): absolute errors in each series' scale (MASE's denominator)
 
 
-def cut(panel: Panel, spans: list[tuple[int, int]]) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """Each series' past before its span, the past's phases, and the span's phases (from time stamps only)."""
+def cut(panel: Panel, spans: list[tuple[int, int]]):
+    """Each series' past before its span, the past's phases, the span's phases (from time stamps only),
+    and its covariates' past (None without covariates)."""
     past, past_phases, ahead = [], [], []
     for values, stamps, (start, end) in zip(panel.values, panel.stamps, spans):
         every = phases(stamps.iloc[:end], panel.season_length, panel.frequency)
         past.append(values[:start].copy())
         past_phases.append(every[:start])
         ahead.append(every[start:end])
-    return past, past_phases, ahead
+    covariates = [c[:start].copy() for c, (start, _) in zip(panel.covariates, spans)] if panel.covariates else None
+    return past, past_phases, ahead, covariates
 
 
 def score(forecaster: Forecaster, config: dict[str, Any], panel: Panel, spans: list[tuple[int, int]],
@@ -41,8 +43,9 @@ def score(forecaster: Forecaster, config: dict[str, Any], panel: Panel, spans: l
     """The forecaster fitted on the steps before `spans` (one (start, end) per series) and scored on them."""
     clock = time.perf_counter()
     horizon = spans[0][1] - spans[0][0]
-    past, past_phases, ahead = cut(panel, spans)
-    forecasts = forecaster.forecast(past, past_phases, ahead, horizon, panel.season_length, config, seed)
+    past, past_phases, ahead, covariates = cut(panel, spans)
+    forecasts = forecaster.forecast(past, past_phases, ahead, horizon, panel.season_length, config, seed,
+                                    covariates=covariates)
     forecasts = [_finite(f, p) for f, p in zip(forecasts, past)]
     actual = [values[start:end] for values, (start, end) in zip(panel.values, spans)]
     per_series = [mase(a, f, p, panel.season_length) for a, f, p in zip(actual, forecasts, past)]

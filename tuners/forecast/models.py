@@ -2,7 +2,8 @@
 
 Every forecaster has one signature: the histories (one array per series, oldest first), their
 steps' season phases and the phases of the `horizon` steps to forecast, the season length, one
-configuration from its space, and the seed; it returns one array of `horizon` forecasts per series.
+configuration from its space, the seed, and (keyword `covariates`) each series' covariates over its
+history (steps x covariates) or None; it returns one array of `horizon` forecasts per series.
 It sees nothing after a history's end: the backtest (tuners/forecast/backtest.py) hands it only
 the steps before each window.
 
@@ -11,7 +12,10 @@ Spiliotis and Assimakopoulos, 2020), where statistical methods (exponential smoo
 their combinations) beat most machine-learning entries at a fraction of the cost, and
 shared/DATASETS.md's survey, where a linear model on lags beat boosting and MLPs on all but one
 bundled series; seed 002's 'Time? LSTM' is the recurrent net (tuners/forecast/recurrent.py), backtested
-when the rules rank it or --family rnn asks.
+when the rules rank it or --family rnn asks. ARIMA runs only when asked (--forecaster arima): beside
+the others it lowered no series' chosen test MASE and left the stage's choice at 0.604 of seasonal
+naive's (geometric mean over 12 series) against 0.595 without it, its seasonal fits tripling the
+run's time (bench/results/forecast_selection_w5_arima.md against forecast_selection_w5.md).
 """
 
 from __future__ import annotations
@@ -42,23 +46,28 @@ class Forecaster:
     duel: Callable[[int, int, int], list[dict[str, Any]]] | None = None
     asked_only: bool = False  # backtested only when the rules rank its family or --family names it
     fit_seconds: float = 0.0  # the most one fit may take (0: not bounded); the duel starts only with time for it
+    # Reads covariates (their values up to the origin) when its configuration says "covariates": true;
+    # with covariates in the table, the stage backtests each configuration with and without them.
+    reads_covariates: bool = False
+    # Backtested after the lag models rather than with the quick statistical ones (its fits take seconds).
+    costly: bool = False
 
 
-def _naive(values, phases, future_phases, horizon, season_length, config, seed):
+def _naive(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
     return [seasonal_naive(v, horizon, 1) for v in values]
 
 
-def _seasonal_naive(values, phases, future_phases, horizon, season_length, config, seed):
+def _seasonal_naive(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
     return [seasonal_naive(v, horizon, season_length) for v in values]
 
 
-def _drift(values, phases, future_phases, horizon, season_length, config, seed):
+def _drift(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
     """The last value plus the history's average step, once per step ahead (the random walk with drift)."""
     steps = np.arange(1, horizon + 1)
     return [v[-1] + steps * (v[-1] - v[0]) / max(1, len(v) - 1) for v in values]
 
 
-def _theta(values, phases, future_phases, horizon, season_length, config, seed):
+def _theta(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     out = []
@@ -75,7 +84,7 @@ ETS_FORMS = [(None, False, None), ("add", False, None), ("add", True, None),
              (None, False, "add"), ("add", False, "add"), ("add", True, "add")]
 
 
-def _ets(values, phases, future_phases, horizon, season_length, config, seed):
+def _ets(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
     """Exponential smoothing with each series' own form (trend none, additive or damped; season
     none or additive) chosen by AICc, as Hyndman's automatic ETS does."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
@@ -83,21 +92,69 @@ def _ets(values, phases, future_phases, horizon, season_length, config, seed):
     out = []
     for series in values:
         seasonal = season_length > 1 and len(series) >= 2 * season_length + 2
-        best, forecast = np.inf, seasonal_naive(series, horizon, season_length)
-        for trend, damped, season in ETS_FORMS:
-            if season and not seasonal:
+        fits = [lambda t=trend, d=damped, m=season: ExponentialSmoothing(
+                    series, trend=t, damped_trend=d, seasonal=m, seasonal_periods=season_length if m else None,
+                    initialization_method="estimated").fit()
+                for trend, damped, season in ETS_FORMS if seasonal or not season]
+        out.append(_lowest_aicc(fits, horizon, seasonal_naive(series, horizon, season_length)))
+    return out
+
+
+def _lowest_aicc(fits: list[Callable[[], Any]], horizon: int, fallback: np.ndarray) -> np.ndarray:
+    """The forecast of the fit of lowest AICc (statsmodels' results), or `fallback` when none could be fitted."""
+    best, forecast = np.inf, fallback
+    for fit_one in fits:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = fit_one()
+            except (ValueError, np.linalg.LinAlgError):
                 continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    fit = ExponentialSmoothing(series, trend=trend, damped_trend=damped, seasonal=season,
-                                               seasonal_periods=season_length if season else None,
-                                               initialization_method="estimated").fit()
-                except (ValueError, np.linalg.LinAlgError):
-                    continue
-            if np.isfinite(fit.aicc) and fit.aicc < best:
-                best, forecast = fit.aicc, np.asarray(fit.forecast(horizon), dtype=float)
-        out.append(forecast)
+        if np.isfinite(fit.aicc) and fit.aicc < best:
+            best, forecast = fit.aicc, np.asarray(fit.forecast(horizon), dtype=float)
+    return forecast
+
+
+ARIMA_ORDERS = ((2, 2), (0, 0), (1, 0), (0, 1))  # (p, q): Hyndman and Khandakar's (2008) four starting models
+# Bounds on the state-space fits' cost (a seasonal fit of m = 12 on 500 steps takes about 0.7 s here;
+# statsforecast's AutoARIMA with m = 48 had not finished 4,032 half-hours in 10 minutes):
+ARIMA_STEPS = 1_000  # the latest steps of a series it is fitted on
+ARIMA_SEASON = 24  # longer seasons get no seasonal term (hourly data's day at most)
+KPSS_LEVEL = 0.05  # a difference is taken while the KPSS test rejects stationarity at this level (at most 2)
+
+
+def _differences(series: np.ndarray) -> int:
+    """How often to difference for stationarity: the KPSS tests' count, as auto.arima's ndiffs does."""
+    from statsmodels.tsa.stattools import kpss
+
+    for d in range(2):
+        x = np.diff(series, n=d)
+        if len(x) < 10 or np.ptp(x) == 0:
+            return d
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # KPSS's notice that its p-value is beyond its table
+            if kpss(x, regression="c", nlags="auto")[1] >= KPSS_LEVEL:
+                return d
+    return 2
+
+
+def _arima(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
+    """ARIMA on each series' latest ARIMA_STEPS: one seasonal difference and a seasonal MA(1) where a season
+    of at most ARIMA_SEASON steps is confirmed and the series holds three, plain differences by KPSS tests,
+    and the orders of lowest AICc among Hyndman and Khandakar's four starting models; drift (or a constant)
+    where the differences leave it identifiable."""
+    from statsmodels.tsa.arima.model import ARIMA
+
+    out = []
+    for series in values:
+        series = series[-ARIMA_STEPS:]
+        seasonal = 1 < season_length <= ARIMA_SEASON and len(series) >= 3 * season_length
+        d = _differences(series[season_length:] - series[:-season_length] if seasonal else series)
+        trend = {0: "c", 1: "t"}.get(d + int(seasonal), "n")
+        seasonal_order = (0, 1, 1, season_length) if seasonal else (0, 0, 0, 0)
+        fits = [lambda p=p, q=q: ARIMA(series, order=(p, d, q), trend=trend, seasonal_order=seasonal_order).fit()
+                for p, q in ARIMA_ORDERS]
+        out.append(_lowest_aicc(fits, horizon, seasonal_naive(series, horizon, season_length)))
     return out
 
 
@@ -117,10 +174,10 @@ def _xgb(config: dict[str, Any], seed: int):
                         verbosity=0)
 
 
-def _combination(values, phases, future_phases, horizon, season_length, config, seed):
+def _combination(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
     """The mean of its members' forecasts (config["members"]: [{"family", "config"}])."""
-    made = [FORECASTERS[m["family"]].forecast(values, phases, future_phases, horizon, season_length, m["config"], seed)
-            for m in config["members"]]
+    made = [FORECASTERS[m["family"]].forecast(values, phases, future_phases, horizon, season_length, m["config"], seed,
+                                              covariates=covariates) for m in config["members"]]
     return [np.mean([np.asarray(f[k], dtype=float) for f in made], axis=0) for k in range(len(values))]
 
 
@@ -166,15 +223,20 @@ FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
     Forecaster("ets", "statistical", _ets, _one, "statsmodels",
                "exponential smoothing, each series' trend and season form chosen by AICc (Hyndman et al. 2002's "
                "automatic ETS), a benchmark that most M4 entries did not beat"),
+    Forecaster("arima", "statistical", _arima, _one, "statsmodels",
+               "ARIMA, each series' differences by KPSS tests and its orders by AICc among Hyndman and Khandakar's "
+               "(2008) starting models: the other statistical family of M4's benchmarks",
+               asked_only=True, costly=True, fit_seconds=3.0),
     Forecaster("linear", "lags", lag_forecaster(_ridge, direct=True), _linear_space, "scikit-learn",
                "ridge regression on lags and season dummies, every step of the horizon at once (direct): the "
-               "linear model on lags that won shared/DATASETS.md's survey of the bundled series"),
+               "linear model on lags that won shared/DATASETS.md's survey of the bundled series",
+               reads_covariates=True),
     Forecaster("boosting", "lags", lag_forecaster(_xgb, direct=False), _boosting_space, "XGBoost",
                "gradient-boosted trees on lags and season dummies, one step at a time, each forecast fed back "
                "(recursive): non-linear lag structure that a linear model misses"),
     Forecaster("mlp", "lags", lag_forecaster(_mlp, direct=True), _mlp_space, "scikit-learn",
                "a one-layer perceptron on lags and season dummies, every step of the horizon at once (direct)",
-               asked_only=True),
+               asked_only=True, reads_covariates=True),
     Forecaster("rnn", "lags", recurrent, rnn_space, "PyTorch",
                "a recurrent net (LSTM or GRU, by a duel on a random subset) reading windows of lags, every step of "
                "the horizon at once: seed 002's 'Time? LSTM'", duel=rnn_duel, asked_only=True, fit_seconds=RNN_SECONDS),

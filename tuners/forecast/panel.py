@@ -32,6 +32,9 @@ class Panel:
     stamps: tuple[pd.Series, ...]  # the time column's values, parsed, in the same order
     season_length: int
     frequency: str = "step"  # the SeriesShape's
+    # Per series, its covariates' values at each step (steps x covariates), in the same order; () without.
+    covariates: tuple[np.ndarray, ...] = ()
+    covariate_names: tuple[str, ...] = ()
 
     @property
     def lengths(self) -> list[int]:
@@ -45,17 +48,27 @@ def panel_of(frame: pd.DataFrame, target: str, shape: SeriesShape) -> Panel:
         groups = {ONE_SERIES: np.arange(len(frame))}
     else:
         groups = {str(k): np.asarray(v) for k, v in frame.groupby(shape.series_column, sort=True).indices.items()}
-    ids, values, times = [], [], []
+    ids, values, times, covariates = [], [], [], []
     for name, rows in groups.items():
         order = rows[np.argsort(stamps.iloc[rows].to_numpy(), kind="stable")]
-        series = pd.to_numeric(frame[target].iloc[order], errors="coerce").to_numpy(dtype=np.float64)
-        if not np.isfinite(series).all():
-            raise InputError(f"series {name!r}: the target {target!r} is missing or not a number at "
-                             f"{stamps.iloc[order[~np.isfinite(series)][0]]}; fill or drop those steps.")
+        values.append(_numbers(frame, [target], order, stamps, name)[:, 0])
         ids.append(name)
-        values.append(series)
         times.append(stamps.iloc[order].reset_index(drop=True))
-    return Panel(tuple(ids), tuple(values), tuple(times), shape.season_length, shape.frequency)
+        covariates.append(_numbers(frame, list(shape.covariates), order, stamps, name))
+    return Panel(tuple(ids), tuple(values), tuple(times), shape.season_length, shape.frequency,
+                 tuple(covariates) if shape.covariates else (), tuple(shape.covariates))
+
+
+def _numbers(frame: pd.DataFrame, columns: list[str], order: np.ndarray, stamps: pd.Series, name: str) -> np.ndarray:
+    """The columns' values at a series' rows in time order (steps x columns); InputError at a gap."""
+    found = np.column_stack([pd.to_numeric(frame[c].iloc[order], errors="coerce").to_numpy(dtype=np.float64)
+                             for c in columns]) if columns else np.zeros((len(order), 0))
+    bad = ~np.isfinite(found)
+    if bad.any():
+        step, column = np.argwhere(bad)[0]
+        raise InputError(f"series {name!r}: {columns[column]!r} is missing or not a number at "
+                         f"{stamps.iloc[order[step]]}; fill or drop those steps.")
+    return found
 
 
 def parse_stamps(values: pd.Series, frequency: str) -> pd.Series:

@@ -40,7 +40,8 @@ def forecast_next(manifest: dict[str, Any], frame: pd.DataFrame, source: str) ->
     """One row per series and future step: `series`, the time column, `prediction`, and the 80% and 95%
     intervals from the model's backtest errors (`lower_80`, `upper_80`, `lower_95`, `upper_95`)."""
     time, series, target = manifest["time_column"], manifest["series_column"], manifest["target"]
-    missing = [c for c in (time, series, target) if c is not None and c not in frame.columns]
+    covariates = tuple(manifest.get("covariates", []))
+    missing = [c for c in (time, series, target, *covariates) if c is not None and c not in frame.columns]
     if missing:
         raise InputError(f"{source}: lacks the column(s) {', '.join(map(repr, missing))} the forecast was trained on.")
     frame = frame.dropna(subset=[target]).reset_index(drop=True)
@@ -48,7 +49,8 @@ def forecast_next(manifest: dict[str, Any], frame: pd.DataFrame, source: str) ->
     if shape.frequency != manifest["frequency"]:
         raise InputError(f"{source}: the history steps {shape.frequency}; the model forecasts {manifest['frequency']} "
                          "steps. Give the history at the training frequency.")
-    panel = panel_of(frame, target, dataclasses.replace(shape, season_length=manifest["season_length"]))
+    panel = panel_of(frame, target, dataclasses.replace(shape, season_length=manifest["season_length"],
+                                                        covariates=covariates))
     horizon, config = int(manifest["horizon"]), manifest["config"]
     need = _lags(config) + 1
     short = [(name, len(v)) for name, v in zip(panel.ids, panel.values) if len(v) < need]
@@ -59,7 +61,8 @@ def forecast_next(manifest: dict[str, Any], frame: pd.DataFrame, source: str) ->
     past_phases = [phases(stamps, panel.season_length, shape.frequency) for stamps in panel.stamps]
     ahead = [phases(future, panel.season_length, shape.frequency) for future in futures]
     forecaster = FORECASTERS[manifest["family"]]
-    forecasts = forecaster.forecast(list(panel.values), past_phases, ahead, horizon, panel.season_length, config, 0)
+    forecasts = forecaster.forecast(list(panel.values), past_phases, ahead, horizon, panel.season_length, config, 0,
+                                    covariates=list(panel.covariates) or None)
     spread = manifest.get("intervals", {})
     return pd.concat([pd.DataFrame({"series": name, time: future.to_numpy(), "prediction": np.asarray(f, dtype=float),
                                     **bounds(np.asarray(f, dtype=float), scale_of(values, panel.season_length), spread)})

@@ -83,7 +83,8 @@ def _fit(x: np.ndarray, y: np.ndarray, config: dict[str, Any], horizon: int, see
     return module.eval()
 
 
-def recurrent(values, phases, future_phases, horizon, season_length, config, seed):
+def recurrent(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
+    """The net reads the target's own windows: covariates are not among its inputs."""
     lags = int(config["lags"])
     x, y = training_windows(values, phases, lags, horizon, season_length)
     if config.get("subset"):

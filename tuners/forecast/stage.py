@@ -72,15 +72,18 @@ def _check_series(panel: Panel, horizon: int) -> None:
 
 
 def _candidates(settings: ForecastSettings) -> list[str]:
-    if settings.family is not None and settings.family not in FORECASTERS:
-        lags = " or ".join(n for n, f in FORECASTERS.items() if f.kind == "lags")
-        raise InputError(f"--family {settings.family} does not forecast yet: --family {lags} does, or leave --family "
-                         "out and every forecaster is measured.")
+    nameable = [n for n, f in FORECASTERS.items() if f.kind not in ("baseline", "combination")]
+    if settings.family is not None and settings.family not in nameable:
+        names = ", ".join(nameable)
+        raise InputError(f"{settings.family!r} is no forecaster here: name one of {names} (--forecaster; --family for "
+                         "the families among them), or leave both out and every forecaster is measured.")
     wanted = [settings.family] if settings.family else [
         n for n, f in FORECASTERS.items() if n not in BASELINES and (not f.asked_only or n in settings.order)]
-    cheap = [n for n in wanted if FORECASTERS[n].kind == "statistical"]  # a second or less: before the lag grids
+    # The quick statistical ones (a second or less) before the lag grids; the costly ones last.
+    cheap = [n for n in wanted if FORECASTERS[n].kind == "statistical" and not FORECASTERS[n].costly]
     first = [n for n in settings.order if n in wanted and n not in cheap]
-    return list(BASELINES) + cheap + first + [n for n in wanted if n not in cheap + first]
+    later = [n for n in wanted if n not in cheap + first]
+    return list(BASELINES) + cheap + first + sorted(later, key=lambda n: FORECASTERS[n].costly)
 
 
 def run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, ends: float,
@@ -93,7 +96,7 @@ def run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, en
     duels: dict[str, dict[str, Any]] = {}
     for name in _candidates(settings):
         forecaster = FORECASTERS[name]
-        configs = forecaster.space(panel.season_length, shortest, horizon)
+        configs = _with_covariates(forecaster, forecaster.space(panel.season_length, shortest, horizon), panel)
         duel_spans = spans[-DUEL_WINDOWS:]
         if forecaster.duel is not None and time.time() + 2 * len(duel_spans) * forecaster.fit_seconds < ends:
             duels[name] = _duel(trials, name, forecaster.duel(panel.season_length, shortest, horizon), panel,
@@ -113,6 +116,14 @@ def run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, en
         if time.time() + cost <= ends:
             _trial(trials, COMBINATION, {"members": members}, panel, spans, settings.seed, on_event)
     return trials, duels
+
+
+def _with_covariates(forecaster, configs: list[dict[str, Any]], panel: Panel) -> list[dict[str, Any]]:
+    """With covariates in the table, a forecaster that reads them tries each configuration without and then
+    with them: the backtest decides whether they help."""
+    if not panel.covariates or not forecaster.reads_covariates:
+        return configs
+    return [c for config in configs for c in (config, {**config, "covariates": True})]
 
 
 def _refit_reserve(trials: list[dict[str, Any]], spans) -> float:
@@ -175,8 +186,7 @@ def choose(trials: list[dict[str, Any]], family: str | None) -> dict[str, Any]:
     simplest family with the baselines among them at 0.603 (10)."""
     scored = [t for t in trials if t["score"] is not None and family in (None, t["family"])]
     if not scored and family is not None:
-        raise InputError(f"--family {family}: no configuration was backtested within the budget. Give a larger "
-                         "--budget.")
+        raise InputError(f"{family}: no configuration was backtested within the budget. Give a larger --budget.")
     if not scored:
         raise InputError("no forecaster could be fitted on these series; check them for gaps and constant stretches.")
     lowest = min(scored, key=lambda t: (t["score"], t["seconds"]))
@@ -278,6 +288,7 @@ def tune_forecast(frame: pd.DataFrame, profile: Profile, settings: ForecastSetti
                 "season_reason": profile.forecast.season_reason, "frequency": profile.forecast.frequency,
                 "time_column": profile.forecast.time_column, "series_column": profile.forecast.series_column,
                 "series": len(panel.ids), "lengths": profile.forecast.lengths, "windows": _windows_shown(panel, spans),
+                "covariates": list(panel.covariate_names), "covariates_used": _reads_covariates(chosen["config"]),
                 "family_scores": family_scores(trials), "lag_linearity": _lag_linearity(trials),
                 "smape": {"model": round(final.smape, 4), **{name: round(s.smape, 4) for name, s in tested.items()}},
                 "test": _test_shown(panel, test_spans, final.forecasts, horizon)}
@@ -315,9 +326,15 @@ def export(folder: Path, chosen: dict[str, Any], profile: Profile, horizon: int,
     manifest = {"format": "forecast", "task": "forecast", "family": chosen["family"], "config": chosen["config"],
                 "horizon": horizon, "season_length": shape.season_length, "frequency": shape.frequency,
                 "time_column": shape.time_column, "series_column": shape.series_column, "target": profile.target,
-                "library": _library(chosen), "intervals": spread}
+                "library": _library(chosen), "intervals": spread,
+                "covariates": list(shape.covariates) if _reads_covariates(chosen["config"]) else []}
     (folder / MODEL_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return {"path": str(folder), "format": "forecast"}
+
+
+def _reads_covariates(config: dict[str, Any]) -> bool:
+    """Whether a configuration (or a combination's member) reads the covariates."""
+    return bool(config.get("covariates")) or any(_reads_covariates(m["config"]) for m in config.get("members", []))
 
 
 def _library(trial: dict[str, Any]) -> str:
