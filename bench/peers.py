@@ -19,7 +19,8 @@ same test rows with the advisor's metric. One tool at a time on this machine's c
 Points are the metric x 100 (accuracy, balanced accuracy, R^2). The gap is the advisor's test
 score minus the better peer's. Goals: within 0.5 point of the better peer on >= 85% of the sets,
 never more than 1 point below; the advisor's median wall time <= 1.5 x AutoGluon's.
-Rows are saved as they finish (RESULTS/peers_BUDGET.json); a rerun skips sets already there.
+Rows are saved as they finish (RESULTS/peers_BUDGET.json; another seed's split in peers_BUDGET_seedS.json,
+which bench/peers_seeds.py reads beside seed 0's); a rerun skips sets already there.
 `--rerun advisor [autogluon flaml]` runs those tools again on every saved set and keeps the others'
 recorded scores and times (the same splits and metric): the advisor's change measured without
 rerunning every peer. `--advisor-only` is `--rerun advisor`.
@@ -261,7 +262,7 @@ def main() -> None:
     entries = [(e, p) for e, p in write_corpus(args.data, args.datasets) + write_tables(args.data, args.datasets)
                if e.kind != "unlabelled"]  # the peers have no clustering task
     args.results.mkdir(parents=True, exist_ok=True)
-    stem = args.results / f"peers_{args.budget}"
+    stem = args.results / (f"peers_{args.budget}" + (f"_seed{args.seed}" if args.seed else ""))  # seed 0: the table
     rows = [r for r in _saved(stem.with_suffix(".json"), args.budget, args.seed) if r["dataset"] in {e.name for e, _ in entries}]
     with tempfile.TemporaryDirectory() as scratch:
         saved = {r["dataset"]: r for r in rows} if rerun else {}
