@@ -49,8 +49,6 @@ class Forecaster:
     # Reads covariates (their values up to the origin) when its configuration says "covariates": true;
     # with covariates in the table, the stage backtests each configuration with and without them.
     reads_covariates: bool = False
-    # Backtested after the lag models rather than with the quick statistical ones (its fits take seconds).
-    costly: bool = False
 
 
 def _naive(values, phases, future_phases, horizon, season_length, config, seed, covariates=None):
@@ -226,7 +224,7 @@ FORECASTERS: dict[str, Forecaster] = {f.name: f for f in (
     Forecaster("arima", "statistical", _arima, _one, "statsmodels",
                "ARIMA, each series' differences by KPSS tests and its orders by AICc among Hyndman and Khandakar's "
                "(2008) starting models: the other statistical family of M4's benchmarks",
-               asked_only=True, costly=True, fit_seconds=3.0),
+               asked_only=True, fit_seconds=3.0),
     Forecaster("linear", "lags", lag_forecaster(_ridge, direct=True), _linear_space, "scikit-learn",
                "ridge regression on lags and season dummies, every step of the horizon at once (direct): the "
                "linear model on lags that won shared/DATASETS.md's survey of the bundled series",

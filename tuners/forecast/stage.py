@@ -79,11 +79,9 @@ def _candidates(settings: ForecastSettings) -> list[str]:
                          "the families among them), or leave both out and every forecaster is measured.")
     wanted = [settings.family] if settings.family else [
         n for n, f in FORECASTERS.items() if n not in BASELINES and (not f.asked_only or n in settings.order)]
-    # The quick statistical ones (a second or less) before the lag grids; the costly ones last.
-    cheap = [n for n in wanted if FORECASTERS[n].kind == "statistical" and not FORECASTERS[n].costly]
+    cheap = [n for n in wanted if FORECASTERS[n].kind == "statistical"]  # a second or less: before the lag grids
     first = [n for n in settings.order if n in wanted and n not in cheap]
-    later = [n for n in wanted if n not in cheap + first]
-    return list(BASELINES) + cheap + first + sorted(later, key=lambda n: FORECASTERS[n].costly)
+    return list(BASELINES) + cheap + first + [n for n in wanted if n not in cheap + first]
 
 
 def run_trials(panel: Panel, spans, horizon: int, settings: ForecastSettings, ends: float,
