@@ -279,8 +279,9 @@ def _summary(result: dict) -> str:
     if result.get("best"):
         best, baseline = result["best"], result["baseline"]
         shown = ", ".join(f"{k}={_short(v)}" for k, v in best["config"].items())
+        scored = "none scored" if best["validation_score"] is None else f"{best['validation_score']:.4f}"
         lines.append(f"Tuned: {len(result['trials'])} trials in {result['wall_s']:g} s; best {best['metric']} "
-                     f"{best['validation_score']:.4f} in validation")
+                     f"{scored} in validation")
         lower = " (lower is better)" if best.get("lower_is_better") else ""
         lines.append(f"Test {best['metric']}{lower}: {best['test_score']:.4f} tuned vs {baseline['test_score']:.4f} "
                      f"{baseline.get('label', 'with default parameters')}")

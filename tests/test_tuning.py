@@ -269,12 +269,33 @@ def test_bayesian_search_through_optuna(examples_dir, run_cli, tmp_path):
     assert payload["trials"][0]["config"] == {"strength": 1.0, "penalty": "l2"}
 
 
-def test_a_budget_too_small_for_any_trial_says_what_to_do(examples_dir, run_cli, tmp_path):
+def test_a_budget_too_small_for_any_trial_still_gives_the_defaults_and_says_what_to_do(examples_dir, run_cli,
+                                                                                      tmp_path):
+    """No trial failed, but none scored a fold within the budget: the library's defaults are refitted
+    and exported, unvalidated, and the result says so and what to do, instead of no model at all."""
+    out = tmp_path / "run"
     result = run_cli("recommend", examples_dir / "breast_cancer.csv", "--family", "mlp", "--budget", "1s",
-                     "--out", tmp_path / "run")
-    assert result.exit_code == 1
-    error = result.stderr.strip().splitlines()[-1]
-    assert "no trial finished" in error and "--budget" in error and "Traceback" not in result.stderr
+                     "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    best = payload["best"]  # Ray's start alone takes longer than the 1 s
+    assert best["validation_score"] is None and best["trial_id"] == "defaults" and best["anchor"] == "defaults"
+    assert best["config"] == payload["tuning"]["defaults"]
+    assert "without validation" in best["chosen_because"] and "--budget" in best["chosen_because"]
+    assert (out / "model" / "manifest.json").is_file() and (out / "report.html").is_file()
+    assert 0.0 <= best["test_score"] <= 1.0
+
+
+def test_no_scored_trial_keeps_the_defaults_unless_trials_failed():
+    from tuners.finish import TuningFailed, best_trial
+
+    anchors = {"defaults": {"strength": 1.0, "penalty": "l2"}, "start": {"strength": 0.5, "penalty": "l2"}}
+    cut = TrialRecord("t1", "random", anchors["start"], None, "stopped", None, "n", 0.5, 0)
+    kept, why = best_trial([cut], anchors)
+    assert kept.config == anchors["defaults"] and kept.score is None and "without validation" in why
+    failed = TrialRecord("t2", "random", anchors["start"], None, "failed", "ValueError: bad input", "n", 0.5, 0)
+    with pytest.raises(TuningFailed, match="ValueError: bad input"):
+        best_trial([cut, failed], anchors)
 
 
 # A CPU smoke run of each family not run end to end elsewhere (linear: above; cnn: test_images.py;
@@ -357,6 +378,8 @@ def test_a_boosting_run_keeps_a_bag_of_its_folds_models_and_predict_averages_the
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["model"]["members"] == BAG and f"{BAG} models of the chosen configuration" in payload["model"]["how"]
+    check = payload["model"]["bag_check"]  # the bag was kept because it scored at least one model's on the folds
+    assert check["kept"] == "bag" and check["bag"] >= check["one"]
     assert sorted(p.name for p in (out / "model").glob("xgboost-*.json")) == [f"xgboost-{i}.json" for i in range(1, BAG + 1)]
     loaded = load_model(out / "model")
     assert loaded.manifest["members"] == BAG and len(loaded.estimator.members_) == BAG
@@ -399,15 +422,19 @@ def test_a_bag_is_one_model_per_fold_and_past_its_deadline_starts_no_other_membe
 
 def test_the_search_keeps_back_time_for_every_fit_of_the_bag_it_will_keep():
     """A bag of 5 costs 5 fits of a fold's rows after the search, beside the defaults' one fit on
-    all rows: the reserve the search stops early for counts them, so the run stays within --budget."""
+    all rows, and where it is cheap, the bag check before them (a bag on each of the 5 folds, its
+    members on 4/5 of a fold's rows: 20 fits): the reserve the search stops early for counts them,
+    so the run stays within --budget."""
     from tuners.finish import reserve_for
 
     trials = [TrialRecord("t1", "random", {}, 0.9, "completed", None, "n", 10.0, 5)]  # 2 s a fold of 800 rows
-    one = reserve_for(trials, 800, 1000, 250, False, 600.0)
-    bagged = reserve_for(trials, 800, 1000, 250, False, 600.0, bag=5)
-    assert one == pytest.approx(2.0 * (1.25 + 1.25)) and bagged == pytest.approx(2.0 * (5 + 1.25))
-    assert reserve_for(trials, 800, 1000, 250, True, 600.0, bag=5) == pytest.approx(2.0 * (5 + 1.25 + 5))
-    assert reserve_for(trials, 800, 1000, 250, False, 10.0, bag=5) == 5.0  # never more than half the budget
+    one = reserve_for(trials, 800, 1000, 250, False, 600.0, folds=5)
+    bagged = reserve_for(trials, 800, 1000, 250, False, 600.0, bag=5, folds=5)
+    assert one == pytest.approx(2.0 * (1.25 + 1.25)) and bagged == pytest.approx(2.0 * (5 + 1.25 + 20))
+    assert reserve_for(trials, 800, 1000, 250, True, 600.0, bag=5, folds=5) == pytest.approx(2.0 * (5 + 1.25 + 5 + 20))
+    # 40 s of check is over a quarter of a 100 s budget: no check, and nothing kept back for one
+    assert reserve_for(trials, 800, 1000, 250, False, 100.0, bag=5, folds=5) == pytest.approx(2.0 * (5 + 1.25))
+    assert reserve_for(trials, 800, 1000, 250, False, 10.0, bag=5, folds=5) == 5.0  # never more than half the budget
 
 
 def test_balanced_accuracy_searches_class_weights_and_they_beat_none_on_an_imbalanced_real_table(tmp_path, prepared):

@@ -111,7 +111,7 @@ def _coarse_to_fine(space: Space, anchors, definition, settings: TuneSettings, p
     first_space, trials = _populations(space, definition, settings, _stage_trials(settings.trials, "random", 2), 0)
     points = _anchored(first_space, space, anchors)
     first = Phase("random", first_space, points, max(trials, len(points)), now + max(1.0, left) * COARSE_SHARE)
-    rows = (len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test))
+    rows = (len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test), len(problem.splits))
     refine = functools.partial(fine_phase, space, definition.family, settings, rows, now + budget_s, budget_s)
     searcher = CoarseToFine(first, refine, settings.seed)
     return ray_backend.StageRequest(
@@ -120,7 +120,7 @@ def _coarse_to_fine(space: Space, anchors, definition, settings: TuneSettings, p
         retries=CLUSTER_TRIAL_RETRIES if settings.address else 0, protected=len(points), searcher=searcher)
 
 
-def fine_phase(space: Space, family: Family, settings: TuneSettings, rows: tuple[int, int, int], ends: float,
+def fine_phase(space: Space, family: Family, settings: TuneSettings, rows: tuple[int, int, int, int], ends: float,
                budget_s: float, finished: list[tuple[dict, dict]]) -> Phase | None:
     """The fine stage, from the random stage's finished trials (configuration, last result): its
     ranges around their best quarter, until `ends` less the finish's cost as they measured it."""
@@ -131,7 +131,9 @@ def fine_phase(space: Space, family: Family, settings: TuneSettings, rows: tuple
     definition = family_def(family, BACKEND.name)
     stage_space, trials = _populations(_fine_space(space, records), definition, settings,
                                        _stage_trials(settings.trials, "fine", 2), 1)
-    until = ends - reserve_for(records, *rows, settings.refit_all, budget_s, definition.bag)
+    fold_rows, train_rows, test_rows, folds = rows
+    until = ends - reserve_for(records, fold_rows, train_rows, test_rows, settings.refit_all, budget_s, definition.bag,
+                               folds)
     return Phase("fine", stage_space, [], trials, until)  # no fixed points: the anchors ran in the random stage
 
 
