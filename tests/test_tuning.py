@@ -422,17 +422,17 @@ def test_a_bag_is_one_model_per_fold_and_past_its_deadline_starts_no_other_membe
 
 def test_the_search_keeps_back_time_for_every_fit_of_the_bag_it_will_keep():
     """A bag of 5 costs 5 fits of a fold's rows after the search, beside the defaults' one fit on
-    all rows, and where it is cheap, the bag check before them (a bag on each of the 5 folds, its
-    members on 4/5 of a fold's rows: 20 fits): the reserve the search stops early for counts them,
-    so the run stays within --budget."""
+    all rows, and where it is cheap, the bag check before them (on each of the 5 folds one model and
+    a bag whose members learn from 4/5 of a fold's rows: 25 fits): the reserve the search stops
+    early for counts them, so the run stays within --budget."""
     from tuners.finish import reserve_for
 
     trials = [TrialRecord("t1", "random", {}, 0.9, "completed", None, "n", 10.0, 5)]  # 2 s a fold of 800 rows
     one = reserve_for(trials, 800, 1000, 250, False, 600.0, folds=5)
     bagged = reserve_for(trials, 800, 1000, 250, False, 600.0, bag=5, folds=5)
-    assert one == pytest.approx(2.0 * (1.25 + 1.25)) and bagged == pytest.approx(2.0 * (5 + 1.25 + 20))
-    assert reserve_for(trials, 800, 1000, 250, True, 600.0, bag=5, folds=5) == pytest.approx(2.0 * (5 + 1.25 + 5 + 20))
-    # 40 s of check is over a quarter of a 100 s budget: no check, and nothing kept back for one
+    assert one == pytest.approx(2.0 * (1.25 + 1.25)) and bagged == pytest.approx(2.0 * (5 + 1.25 + 25))
+    assert reserve_for(trials, 800, 1000, 250, True, 600.0, bag=5, folds=5) == pytest.approx(2.0 * (5 + 1.25 + 5 + 25))
+    # 50 s of check is over a tenth of a 100 s budget: no check, and nothing kept back for one
     assert reserve_for(trials, 800, 1000, 250, False, 100.0, bag=5, folds=5) == pytest.approx(2.0 * (5 + 1.25))
     assert reserve_for(trials, 800, 1000, 250, False, 10.0, bag=5, folds=5) == 5.0  # never more than half the budget
 

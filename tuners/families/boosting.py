@@ -7,8 +7,7 @@ chosen configuration fitted on each of 5 folds' training rows, early-stopped on 
 leaves out, their predictions averaged. Measured in the same file over 56 configurations on 14
 sets: +0.39 test points at the median and +1.01 on average against the one early-stopped model
 (33 gain, 19 lose; it loses most on ames, -1.24, whose test score two outlying houses sway). Where
-the bag's members' fewer rows cost more than averaging gains (chirps_wide's second split: 0.775
-against one model's 0.95), tuners/bagging.py's check on the search's folds keeps one model."""
+one model beats the bag on the search's folds beyond noise, tuners/bagging.py's check keeps one."""
 
 from __future__ import annotations
 
