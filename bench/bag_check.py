@@ -1,6 +1,6 @@
 """Boosting's kept model: always the bag of 5, always one model, or what the bag check picks
-(tuners/bagging.py: one model replaces the bag where it beats it on the search's folds by more than
-the standard error of their fold-by-fold differences).
+(tuners/bagging.py: one model replaces the bag where it beats it on folds of the check's own by more
+than the standard error of their fold-by-fold differences).
 
     python bench/bag_check.py [--datasets chirps_wide parabolic ...] [--seeds 0 1] [--sampled 1]
 
@@ -131,8 +131,8 @@ def main() -> None:
         "# Boosting's kept model: the bag, one model, or the bag check's pick", "",
         machine_line(xgboost=xgboost.__version__)
         + f" Command: `python bench/bag_check.py --seeds {seeds} --sampled {args.sampled}`", "",
-        "The check (tuners/bagging.py) fits the configuration as a bag of 5 and as one model on each of the "
-        "search's own folds and keeps one model only where it beats the bag by more than the standard error of "
+        "The check (tuners/bagging.py) fits the configuration as a bag of 5 and as one model on each of 5 folds "
+        "of its own (the next seed's) and keeps one model only where it beats the bag by more than the standard error of "
         "their fold-by-fold differences. In a run it runs only where it takes at most a tenth of the budget; "
         "here it ran on every set.", "",
         "The first rule tried kept the bag wherever its cross-validated score was at least one model's: on the same "
