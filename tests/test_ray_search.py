@@ -70,12 +70,16 @@ def test_the_fine_stage_narrows_around_the_best_and_keeps_back_what_the_finish_w
                                         "folds_done": 5})
                 for i, (c, s) in enumerate([(0.01, 0.6), (1.0, 0.9), (2.0, 0.88), (500.0, 0.5)])]
     ends = time.time() + 100
-    phase = ray_search.fine_phase(SPACE, Family.BOOSTING, _settings(10), (80, 100, 25), ends, 100.0, finished)
+    phase = ray_search.fine_phase(SPACE, Family.BOOSTING, _settings(10), (80, 100, 25, 5), ends, 100.0, finished)
     assert phase.name == "fine" and phase.trials == 4 and phase.points == []  # --trials 10: 6 random, 4 fine
     assert phase.space.params["C"].domain.high < 1e3 and phase.space.params["C"].domain.low > 1e-3
     # A fold's fit took 1 s on 80 rows. Boosting keeps a bag of 5 (a fit of a fold's rows each) and
-    # refits the defaults on 100 rows: 5 + 1.25 s kept back from the end.
+    # refits the defaults on 100 rows: 5 + 1.25 s kept back from the end. The bag check (one model and
+    # a bag of 5 on each of 5 folds: 25 s) is over a tenth of the 100 s budget: it will not run.
     assert abs((ends - phase.until) - 6.25) < 1e-6
+    # With 1000 s it will, and the search keeps its 25 s back too.
+    phase = ray_search.fine_phase(SPACE, Family.BOOSTING, _settings(10), (80, 100, 25, 5), ends, 1000.0, finished)
+    assert abs((ends - phase.until) - 31.25) < 1e-6
 
 
 def test_a_resumed_searcher_keeps_its_stage_and_what_finished(tmp_path):
