@@ -25,6 +25,16 @@ def test_a_stage_converges_after_patience_trials_without_a_rise_beyond_one_stand
     assert not any(never.update(0.5, 0.0) for _ in range(100))
 
 
+def test_a_trial_asha_stopped_counts_as_one_that_did_not_raise_the_best():
+    watch = Convergence(patience=3)
+    assert not watch.passed() and watch.since == 0  # no best yet: nothing to compare with
+    watch.update(0.80, 0.02)
+    assert not watch.passed() and not watch.passed() and watch.since == 2
+    assert not watch.update(0.90, 0.02) and watch.since == 0  # a rise resets the count
+    assert not watch.passed() and not watch.update(0.89, 0.02) and watch.passed()
+    assert watch.record("random")["after_trials"] == 7  # 3 finished every fold, 4 stopped after the first best
+
+
 def test_a_finished_trial_counts_once_and_a_population_counts_member_by_member():
     """Ray hands a finished function trial's last result to the stopper a second time (marked
     done): counted twice, --patience 20 would stop after 10 trials."""
@@ -58,6 +68,21 @@ def test_a_converged_search_finishes_before_its_budget_and_says_so(examples_dir,
     assert {t["stage"] for t in payload["trials"]} <= set(payload["tuning"]["stages"])
     if last["stage"] == "random":
         assert last["skipped"] == ["fine"] and "fine not run" in last["reason"]
+
+
+def test_a_boosting_search_counts_the_trials_asha_stopped(examples_dir, run_cli, tmp_path):
+    """ASHA stops most of boosting's trials at a rung: counting only those that finished every fold,
+    a 30 s search on a small table never converged (bench/results/convergence.md)."""
+    result = run_cli("recommend", examples_dir / "interactions.csv", "--family", "boosting", "--budget", "60s",
+                     "--patience", "10", "--no-race", "--out", tmp_path / "run", "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    stopped = payload["tuning"]["stopped_early"]
+    assert stopped, "the search never converged"
+    finished = sum(t["status"] == "completed" for t in payload["trials"])
+    assert stopped[-1]["after_trials"] > finished  # the trials ASHA stopped counted towards the patience
+    assert "stopped by ASHA" in stopped[-1]["reason"]
+    assert payload["wall_s"] < 60
 
 
 @pytest.mark.parametrize("family, data, budget", [

@@ -207,8 +207,7 @@ def run_stage(
         tuner = tune.Tuner.restore(str(experiment), trainable=wrapped, resume_unfinished=True, resume_errored=False)
         _reattach(tuner, stream, ends=time.time() + request.budget_s)
     else:
-        tuner = _new_tuner(request, wrapped, experiment, slots, callbacks,
-                           None if convergence is None else ConvergedStopper(convergence))
+        tuner = _new_tuner(request, wrapped, experiment, slots, callbacks, convergence)
     grid = tuner.fit()
     return [member for result in grid for member in _members(_record(result, request.name), result.metrics or {})]
 
@@ -240,9 +239,9 @@ def _searcher(request: StageRequest):
 
 
 def _new_tuner(request: StageRequest, wrapped, experiment: Path, slots: int, callbacks: list,
-               stopper=None) -> tune.Tuner:
+               convergence: Convergence | None = None) -> tune.Tuner:
     scheduler = (
-        ProtectedASHA(request.protected, time_attr="training_iteration", max_t=max(1, request.folds),
+        ProtectedASHA(request.protected, convergence, time_attr="training_iteration", max_t=max(1, request.folds),
                        grace_period=1, reduction_factor=3)
         if request.iterative and request.folds > 1
         else FIFOScheduler()
@@ -257,7 +256,8 @@ def _new_tuner(request: StageRequest, wrapped, experiment: Path, slots: int, cal
             reuse_actors=True,  # a new actor per trial costs about 1 s on 2 cores
         ),
         run_config=tune.RunConfig(
-            name=experiment.name, storage_path=str(experiment.parent), verbose=0, callbacks=callbacks, stop=stopper,
+            name=experiment.name, storage_path=str(experiment.parent), verbose=0, callbacks=callbacks,
+            stop=None if convergence is None else ConvergedStopper(convergence),
             failure_config=tune.FailureConfig(max_failures=request.retries),
         ),
     )

@@ -103,11 +103,14 @@ def configuration_of(result: dict) -> dict:
 
 class ProtectedASHA(ASHAScheduler):
     """ASHA that never stops the stage's first `protected` trials: the points (the library's
-    defaults and the seeds' start) are scored through every fold, whatever the rungs say."""
+    defaults and the seeds' start) are scored through every fold, whatever the rungs say. Each
+    trial it stops before its last fold is passed to `convergence`: below the better third at a
+    rung, it did not raise the best (bench/results/convergence.md counts them so)."""
 
-    def __init__(self, protected: int = 0, **kwargs):
+    def __init__(self, protected: int = 0, convergence: Convergence | None = None, **kwargs):
         super().__init__(**kwargs)
         self.protected = protected
+        self.convergence = convergence
         self.kept: set[str] = set()
 
     def on_trial_add(self, tune_controller, trial) -> None:
@@ -117,7 +120,11 @@ class ProtectedASHA(ASHAScheduler):
 
     def on_trial_result(self, tune_controller, trial, result: dict) -> str:
         decision = super().on_trial_result(tune_controller, trial, result)
-        return self.CONTINUE if trial.trial_id in self.kept else decision
+        if trial.trial_id in self.kept:
+            return self.CONTINUE
+        if decision == self.STOP and not result.get("done_all_folds") and self.convergence is not None:
+            self.convergence.passed()
+        return decision
 
 
 class ConvergedStopper(Stopper):
