@@ -66,7 +66,7 @@ def choose_bag(definition, config: dict[str, Any], chosen: TrialRecord | None, p
         return _kept(bag, "the chosen configuration has no score on every fold to compare a bag with")
     if folds < 2 or problem.y_train is None:
         return _kept(bag, "not checked: one validation split gives no standard error to weigh the difference by")
-    per_fit = chosen.seconds / max(1, chosen.folds_done)
+    per_fit = chosen.seconds_per_fold
     cost = per_fit * check_fits(folds, bag)
     if not worth_checking(per_fit, folds, bag, budget_s):
         return _kept(bag, f"not checked: a bag on every fold would take about {cost:.0f} s, over "

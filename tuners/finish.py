@@ -185,10 +185,9 @@ def kept_model(definition, model, every_row: bool, check: dict[str, Any] | None 
 def _check_until(settings: TuneSettings, chosen: TrialRecord | None, bag: int) -> float | None:
     """When the bag check must end: the run's end less the refits after it (the kept model, the
     defaults and, with --refit-all, the kept model again), at the chosen trial's seconds a fit."""
-    if settings.finish_by is None or chosen is None or not chosen.seconds:
+    if settings.finish_by is None or chosen is None or not chosen.seconds_per_fold:
         return settings.finish_by
-    per_fit = chosen.seconds / max(1, chosen.folds_done)
-    return settings.finish_by - per_fit * (bag + 2 + (bag if settings.refit_all else 0))
+    return settings.finish_by - chosen.seconds_per_fold * (bag + 2 + (bag if settings.refit_all else 0))
 
 
 REFIT_FLOOR_SHARE, REFIT_FLOOR_MAX_S = 0.15, 15.0  # each refit's least time, of the search budget and at most

@@ -24,6 +24,11 @@ class TrialRecord:
     epochs: int | None = None  # the epoch budget Hyperband gave the trial (KerasTuner backend); None: the full budget
     population: str | None = None  # the Ray trial that trained this configuration together with others
 
+    @property
+    def seconds_per_fold(self) -> float | None:
+        """What one fit of a fold's rows cost this trial: the price of the fits after the search."""
+        return None if not self.seconds else self.seconds / max(1, self.folds_done)
+
 
 def error_text(error: BaseException) -> str:
     """A failed trial's error in one line (the last line of the message, at most 500 characters)."""
