@@ -58,7 +58,9 @@ class Convergence:
         return self.patience > 0 and self.since >= self.patience
 
     def feed(self, records) -> None:
-        """Take a finished stage's trials (TrialRecord) in the order they finished: a resumed run's watch."""
+        """Take a finished stage's trials (TrialRecord) in the order they finished: a resumed run's watch.
+        A trial the budget cut short is recorded "stopped" as ASHA's are, and counts as they do:
+        neither raised the best."""
         ended = [r for r in records if r.status in ("completed", "stopped")]
         for record in sorted(ended, key=lambda r: r.finished_at or 0):
             if record.status == "completed":
