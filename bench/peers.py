@@ -23,7 +23,8 @@ Rows are saved as they finish (RESULTS/peers_BUDGET.json; another seed's split i
 which bench/peers_seeds.py reads beside seed 0's); a rerun skips sets already there.
 `--rerun advisor [autogluon flaml]` runs those tools again on every saved set and keeps the others'
 recorded scores and times (the same splits and metric): the advisor's change measured without
-rerunning every peer. `--advisor-only` is `--rerun advisor`.
+rerunning every peer. `--advisor-only` is `--rerun advisor`. With `--datasets`, the sets not named
+keep their saved rows, so the table stays whole when a few sets are rerun.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from advisor.jobs import parse_duration  # noqa: E402
 from bench.common import ROOT, machine_line, run_advisor, write_results  # noqa: E402
-from bench.corpus import write_corpus  # noqa: E402
+from bench.corpus import ENTRIES, write_corpus  # noqa: E402
 from bench.flaml_compare import METRICS, advisor_split, constant_score, normalised, run_flaml  # noqa: E402
 from bench.tables import TABLES, write_tables  # noqa: E402
 
@@ -263,7 +264,10 @@ def main() -> None:
                if e.kind != "unlabelled"]  # the peers have no clustering task
     args.results.mkdir(parents=True, exist_ok=True)
     stem = args.results / (f"peers_{args.budget}" + (f"_seed{args.seed}" if args.seed else ""))  # seed 0: the table
-    rows = [r for r in _saved(stem.with_suffix(".json"), args.budget, args.seed) if r["dataset"] in {e.name for e, _ in entries}]
+    saved_rows = _saved(stem.with_suffix(".json"), args.budget, args.seed)
+    named = {e.name for e, _ in entries}
+    others = [r for r in saved_rows if r["dataset"] not in named] if args.datasets else []  # kept as recorded
+    rows = [r for r in saved_rows if r["dataset"] in named]
     with tempfile.TemporaryDirectory() as scratch:
         saved = {r["dataset"]: r for r in rows} if rerun else {}
         rows = [] if rerun else rows
@@ -277,14 +281,16 @@ def main() -> None:
             r = rows[-1]
             print(f"{entry.name:24} " + "  ".join(f"{t} {_num(r['scores'][t])} ({r['wall_s'][t]:.0f} s)" for t in TOOLS)
                   + "".join(f"  [{t}: {e}]" for t, e in r["errors"].items() if e), flush=True)
-            stem.with_suffix(".json").write_text(json.dumps({"budget": args.budget, "seed": args.seed, "rows": rows,
-                                                             "rerun": list(rerun)}, indent=1), encoding="utf-8")
-    order = {e.name: i for i, (e, _) in enumerate(entries)}
-    rows.sort(key=lambda r: order[r["dataset"]])
-    write_table(stem, rows, args.budget, args.seed, rerun)
+            stem.with_suffix(".json").write_text(json.dumps({"budget": args.budget, "seed": args.seed,
+                                                             "rows": rows + others, "rerun": list(rerun)},
+                                                            indent=1), encoding="utf-8")
+    order = {e.name: i for i, e in enumerate(ENTRIES + TABLES)}
+    rows = sorted(rows + others, key=lambda r: order.get(r["dataset"], len(order)))
+    write_table(stem, rows, args.budget, args.seed, rerun, sorted(named) if others else None)
 
 
-def write_table(stem: Path, rows: list[dict], budget: str, seed: int, rerun: tuple[str, ...]) -> None:
+def write_table(stem: Path, rows: list[dict], budget: str, seed: int, rerun: tuple[str, ...],
+                only: list[str] | None = None) -> None:
     import autogluon.core
     import flaml
     import sklearn
@@ -294,7 +300,8 @@ def write_table(stem: Path, rows: list[dict], budget: str, seed: int, rerun: tup
         machine_line(autogluon=autogluon.core.__version__, flaml=flaml.__version__,
                      **{"scikit-learn": sklearn.__version__}),
         f"Command: `python bench/peers.py --budget {budget} --seed {seed}"
-        f"{' --rerun ' + ' '.join(rerun) if rerun else ''}`", "",
+        f"{' --rerun ' + ' '.join(rerun) if rerun else ''}{' --datasets ' + ' '.join(only) if only else ''}`"
+        + (" (the other sets' rows are the run's before)" if only else ""), "",
         "Same training rows and test rows (the advisor's seeded 20% split), the advisor's metric, "
         f"{budget} each: the advisor's `--budget` (the whole run), AutoGluon's `time_limit` (preset "
         "medium_quality), FLAML's `time_budget`. The advisor's wall time is `advisor recommend` in a fresh "
