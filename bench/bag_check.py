@@ -33,7 +33,7 @@ from bench.boosting_refit import SETS  # noqa: E402
 from bench.common import machine_line, write_results  # noqa: E402
 from bench.corpus import write_corpus  # noqa: E402
 from bench.tables import write_tables  # noqa: E402
-from tuners.bagging import MARGIN_SE, choose_bag  # noqa: E402
+from tuners.bagging import MARGIN_SE, choose_bag, one_model_wins  # noqa: E402
 from tuners.data import prepare  # noqa: E402
 from tuners.evaluation import evaluate_with  # noqa: E402
 from tuners.families import FAMILIES, boosting  # noqa: E402
@@ -112,10 +112,10 @@ def margins(rows: list[dict]) -> list[str]:
              "the same, defaults and start | one model kept | worst, defaults and start |",
              "| --- | ---: | ---: | ---: | ---: |"]
     for margin in MARGINS:
-        gains = [(r, 100 * ((r["test_one"] if r["cv_one"] - r["cv_bag"] > margin * r["sem"] else r["test_bag"])
-                            - r["test_bag"])) for r in rows]
+        ones = [one_model_wins(r["cv_one"], r["cv_bag"], r["sem"], margin) for r in rows]
+        gains = [(r, 100 * ((r["test_one"] if one else r["test_bag"]) - r["test_bag"])) for r, one in zip(rows, ones)]
         anchors = [g for r, g in gains if not r["config"].startswith("sampled")]
-        kept = sum(r["cv_one"] - r["cv_bag"] > margin * r["sem"] for r in rows)
+        kept = sum(ones)
         mark = " (as landed)" if margin == MARGIN_SE else ""
         lines.append(f"| {margin:g} s.e.{mark} | {statistics.mean(g for _, g in gains):+.2f} | "
                      f"{statistics.mean(anchors):+.2f} | {kept} of {len(rows)} | {min(anchors):+.2f} |")

@@ -35,7 +35,7 @@ from tuners.convergence import PATIENCE, Convergence  # noqa: E402
 SETS = ("iris", "wine", "breast_cancer", "diabetes", "digits", "interactions", "linear_regression_10k", "fair",
         "anes96", "star98")
 # Boosting's searches, where ASHA stops most trials before the last fold (bench/tables.py's sets and
-# the corpus's, that the rules send to boosting): `--sets` names them.
+# the corpus's, that the rules send to boosting; carseats goes to the linear family): measured too.
 BOOSTING = ("parabolic", "gunpoint_wide", "chirps_wide", "mcycle", "concrete", "carseats", "mlc_churn", "hpc_data",
             "ames", "randhie", "large_nonlinear")
 PATIENCES = (10, 20, 30, 40, 60, 80, 120)
@@ -70,7 +70,7 @@ def replay(trials: list[dict], patience: int, count_stopped: bool = True) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="60s")
-    parser.add_argument("--sets", nargs="*", default=list(SETS))
+    parser.add_argument("--sets", nargs="*", default=list(SETS + BOOSTING))
     parser.add_argument("--replay", action="store_true", help="analyse the trials saved in convergence.json again")
     args = parser.parse_args()
     saved = ROOT / "bench" / "results" / "convergence.json"
@@ -95,7 +95,8 @@ def measure(args) -> dict:
 
 def table(runs: dict, budget: str) -> list[str]:
     lines = ["# When a search has converged: the default --patience", "", machine_line(ray=version("ray")),
-             f"Command: `python bench/convergence.py --budget {budget}` (raw trials: convergence.json). Each set "
+             f"Command: `python bench/convergence.py --budget {budget}` (raw trials: convergence.json; a run's "
+             "sets replace their earlier runs). Each set "
              "tuned with the rules' family and the whole budget, the trials replayed in the order they finished. "
              "Counted trials: every one that ended (those ASHA stopped before their last fold count as not raising "
              "the best, as tuners/convergence.py counts them), or only those that finished every fold.", "",

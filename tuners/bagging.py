@@ -104,11 +104,16 @@ def _kept(bag: int, reason: str) -> BagChoice:
     return BagChoice(bag, {"kept": "bag", "bag": None, "one": None, "sem": None, "folds": 0, "reason": reason})
 
 
+def one_model_wins(one: float, bagged: float, sem: float, margin: float = MARGIN_SE) -> bool:
+    """The check's rule: one model's mean beats the bag's by more than `margin` paired standard errors."""
+    return one - bagged > margin * sem
+
+
 def _decided(bag: int, bagged: np.ndarray, one: np.ndarray) -> BagChoice:
     """One model only where it beats the bag by more than MARGIN_SE paired standard errors."""
     gain = one - bagged
     sem = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else 0.0
-    keep = not gain.mean() > MARGIN_SE * sem
+    keep = not one_model_wins(float(one.mean()), float(bagged.mean()), sem)
     scores = (f"over {len(gain)} folds of its own a bag of {bag} scored {bagged.mean():.4f}, one model "
               f"{one.mean():.4f}")
     margin = f"{MARGIN_SE:g} standard error of the differences ({MARGIN_SE * sem:.4f})"
