@@ -23,6 +23,7 @@ from advisor.events import OnEvent, RunFailed, RunFinished, RunStarted
 from advisor.types import Family, Task, to_jsonable
 from reports import write_report
 from rules import RULES, Decision, contenders, decide, settle
+from rules.catalog import SUPERVISED
 from tuners.backends import BACKENDS
 from tuners.tasks import TASKS
 
@@ -125,6 +126,7 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
         raise InputError(f"--forecaster applies to a forecast; this data reads as {profile.task.value}: use --family, "
                          "or --task forecast with a time column.")
 
+    _check_override(profile, options.family)
     clock = time.perf_counter()
     decision = decide(profile, RULES, override=options.family, budget_s=options.budget_s if options.tune else None)
     timings["rules_s"] = time.perf_counter() - clock
@@ -143,6 +145,13 @@ def _run(options: RecommendOptions, run_dir: Path, progress: Progress, on_event:
     progress(f"writing {run_dir}")
     write_run(result, run_dir)
     return result
+
+
+def _check_override(profile, family: Family | None) -> None:
+    """A --family that learns a target, on data without one, is refused before any tuning starts."""
+    if family is not None and profile.target is None and family in SUPERVISED:
+        raise InputError(f"--family {family.value} learns to predict a target, and {profile.source} has none: pass "
+                         "--target COL to name the column to predict, or leave --family out to cluster with k-means.")
 
 
 def _test_notes(options: RecommendOptions, samples: int) -> list[str]:

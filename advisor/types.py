@@ -77,6 +77,7 @@ class Linearity:
     folds: int = 0
     tolerance: float = 0.0
     note: str = ""
+    gap_se: float | None = None  # standard error of the per-fold (non-linear - linear) differences
 
 
 @dataclasses.dataclass(frozen=True)

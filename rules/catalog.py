@@ -25,6 +25,8 @@ RNN_FORECAST = ("measurement: bench/forecast_peers.py at 60 s with the net on ev
 M4 = ("Makridakis, Spiliotis and Assimakopoulos (2020), The M4 Competition: statistical methods beat most "
       "machine-learning entries at a fraction of the cost")
 PROBE = "measurement: the linearity probe on this data"
+ONE_SE = ("the one-standard-error rule (Hastie, Tibshirani and Friedman, The Elements of Statistical Learning, "
+          "section 7.10): within noise the simpler model is kept; measured in bench/results/probe_noise.md")
 SEQUENCE_EVIDENCE = ("measurement: bench/results/regret.md (GunPoint, ItalyPowerDemand and synthetic chirps in wide "
                      "format: the RNN below the best flat family or without a model at 30 s)")
 CALIBRATED = f"measurement: {CALIBRATION['citation']} ({CALIBRATION['measured']})"
@@ -160,10 +162,11 @@ RULES = check_rules(
             effects=(boost(Family.LINEAR, 40),),
             reason=(
                 "A linear model scored {linear_score} {metric} against {nonlinear_score} for the non-linear "
-                "reference (within {LINEARITY_TOLERANCE}): the problem looks linear."
+                "reference, within {LINEARITY_TOLERANCE} plus one standard error of the folds' differences "
+                "({gap_se}): the problem looks linear."
             ),
             source=f"{TREE}: 'Linear? Linear regression, logistic regression'; {PROBE}; "
-                   f"{evidence('LINEARITY_TOLERANCE')}",
+                   f"{evidence('LINEARITY_TOLERANCE')}; {ONE_SE}",
         ),
         Rule(
             id="probe-nonlinear",
@@ -171,9 +174,10 @@ RULES = check_rules(
             effects=(boost(Family.BOOSTING, 10), boost(Family.MLP, 5)),
             reason=(
                 "The non-linear reference scored {nonlinear_score} {metric} against {linear_score} for a linear "
-                "model: there is structure a linear model misses."
+                "model, ahead by more than {LINEARITY_TOLERANCE} plus one standard error of the folds' differences "
+                "({gap_se}): there is structure a linear model misses."
             ),
-            source=PROBE,
+            source=f"{PROBE}; {ONE_SE}",
         ),
         Rule(
             id="regression-not-naive-bayes",

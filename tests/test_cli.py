@@ -144,6 +144,18 @@ def test_out_pointing_at_the_data_file_is_refused(run_cli, examples_dir, tmp_pat
     assert result.exit_code == 2 and data.read_bytes() == before
 
 
+def test_a_supervised_family_on_data_without_a_target_is_refused_in_one_line(run_cli, examples_dir, tmp_path):
+    """iris without its species column and --family linear: before, the search started and every trial
+    failed ("ElasticNet ... requires y"), reported as "tuning failed ... Give a larger --budget"."""
+    result = run_cli("recommend", examples_dir / "iris_unlabelled.csv", "--family", "linear", "--budget", "20s",
+                     "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"advisor: error: --family linear learns to predict a target, and {examples_dir / 'iris_unlabelled.csv'} has "
+        "none: pass --target COL to name the column to predict, or leave --family out to cluster with k-means.")
+    assert not (tmp_path / "run" / "result.json").exists()
+
+
 def test_report_command_rerenders_from_result_json(examples_dir, run_cli, tmp_path):
     out = tmp_path / "run"
     assert run_cli("recommend", examples_dir / "iris.csv", "--no-tune", "--out", out).exit_code == 0
