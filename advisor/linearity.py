@@ -48,6 +48,11 @@ def probe_linearity(
         warnings.simplefilter("ignore")  # convergence chatter on a quick probe is not the user's concern
         linear_folds = cross_val_score(linear, features, labels, cv=folds, scoring=metric)
         nonlinear_folds = cross_val_score(nonlinear, features, labels, cv=folds, scoring=metric)
+    scored = np.isfinite(linear_folds) & np.isfinite(nonlinear_folds)  # a fold a model could not fit scores NaN
+    if scored.sum() < 2:
+        return Linearity(None, None, None, metric=metric, note="not measured: the probe's models could not be fitted "
+                         "on its folds (a class with too few examples to be in every fold)")
+    linear_folds, nonlinear_folds = linear_folds[scored], nonlinear_folds[scored]
     linear_score, nonlinear_score = float(np.mean(linear_folds)), float(np.mean(nonlinear_folds))
     se = paired_se(nonlinear_folds, linear_folds)
     return Linearity(

@@ -37,6 +37,7 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
             f"{dataset.source}: {len(frame)} usable rows; at least {MIN_ROWS} are needed to hold out a test split "
             "and cross-validate. Add rows."
         )
+    _check_magnitudes(frame, dataset.source)
     asked, shape = task, _series_shape(dataset, task, time, series)
     task = Task.FORECAST if shape is not None else _task(dataset, asked)
     sample = frame if len(frame) <= PROFILE_SAMPLE_ROWS else frame.sample(PROFILE_SAMPLE_ROWS, random_state=seed)
@@ -97,6 +98,22 @@ def _forecast_notes(shape: SeriesShape | None, asked: Task | None) -> list[str]:
         notes.append(f"The forecast leaves {len(shape.covariates_left_out)} other column(s) out: "
                      f"{_listed(list(shape.covariates_left_out))}.")
     return notes
+
+
+# XGBoost and the torch nets train on 32-bit floats: a larger finite value becomes infinite there.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_magnitudes(frame: pd.DataFrame, source: str) -> None:
+    """Refuse numbers that the models cannot hold (a 1e300 column failed every probe fit, reported
+    as an internal failure), naming the column and what to do."""
+    for name in frame.select_dtypes(include="number").columns:  # a column at a time: no copy of the whole table
+        values = np.abs(frame[name].to_numpy(dtype=np.float64, na_value=np.nan))
+        largest = float(np.max(values[np.isfinite(values)], initial=0.0))
+        if largest > FLOAT32_MAX:
+            raise InputError(f"{source}: column {name!r} holds values as large as {largest:.3g}, beyond the "
+                             f"{FLOAT32_MAX:.3g} that 32-bit floats (what the models train on) can hold. Rescale "
+                             "it (e.g. divide by a power of ten) or drop it.")
 
 
 def _listed(names: list[str], shown: int = 5) -> str:
@@ -167,6 +184,10 @@ def _task(dataset: Dataset, asked: Task | None = None) -> Task:
                              "Use --task regression.")
         return Task.BINARY if distinct == 2 else Task.MULTICLASS
     if pd.api.types.is_bool_dtype(target) or not pd.api.types.is_numeric_dtype(target):
+        if target.value_counts().max() < 2:
+            raise InputError(f"{dataset.source}: the target {dataset.target!r} has a different value in every row "
+                             f"({distinct:,} classes, each once): nothing to generalise from. If it is an "
+                             "identifier, pick another --target.")
         if asked == Task.REGRESSION:
             raise InputError(f"{dataset.source}: --task regression needs a numeric target; {dataset.target!r} is not "
                              "numeric. Pick another --target or --task classification.")

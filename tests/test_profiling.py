@@ -212,3 +212,29 @@ def test_probe_keeps_the_linear_model_when_the_gap_is_within_its_noise(tmp_path)
     assert linearity.linear is True
     assert not looks_linear(gap, 0.0, linearity.tolerance)  # the gap alone: non-linear
     assert looks_linear(0.02, 0.016, 0.005) and not looks_linear(0.02, 0.014, 0.005)
+
+
+def test_values_beyond_what_the_models_can_hold_are_refused_naming_the_column(tmp_path, examples_dir):
+    """wine with one column in units of 1e300: before, every probe fit failed and the run ended with
+    "internal failure ... report it"."""
+    frame = pd.read_csv(examples_dir / "wine.csv")
+    frame["proline"] = frame["proline"] * 1e300
+    with pytest.raises(InputError, match=r"column 'proline' holds values as large as .*e\+30\d.*Rescale it"):
+        profile_frame(tmp_path, frame, target="target")
+
+
+def test_a_class_target_with_a_different_value_in_every_row_is_refused(tmp_path, examples_dir):
+    frame = pd.read_csv(examples_dir / "wine.csv")
+    frame["target"] = [f"bottle-{i}" for i in range(len(frame))]
+    with pytest.raises(InputError, match=r"a different value in every row \(178 classes, each once\)"):
+        profile_frame(tmp_path, frame, target="target")
+
+
+def test_the_probe_scores_only_the_folds_both_models_could_fit(tmp_path, examples_dir):
+    """iris with one row relabelled into a class of its own: the logistic regression cannot be fitted
+    on a fold that lacks it, and its NaN used to make the verdict "non-linear" ("against nan")."""
+    frame = pd.read_csv(examples_dir / "iris.csv")
+    frame.loc[0, "target"] = "unique"
+    linearity = profile_frame(tmp_path, frame, target="target").linearity
+    assert linearity.linear_score is None or np.isfinite(linearity.linear_score)
+    assert linearity.gap_se is None or np.isfinite(linearity.gap_se)
