@@ -14,7 +14,7 @@ from advisor.loading import Dataset
 from advisor.modality import detect_modality
 from advisor.thresholds import MAX_CLASSES_FOR_INTEGER_TARGET, MIN_ROWS, PROFILE_SAMPLE_ROWS
 from advisor.timeseries import detect
-from advisor.types import Linearity, Profile, SeriesShape, Task
+from advisor.types import ColumnProfile, Linearity, Profile, SeriesShape, Task
 
 BALANCE_CLASSES_SHOWN = 20
 # A forecast's linearity is measured in its backtest (linear on lags against boosting on lags,
@@ -44,6 +44,7 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
     columns = profile_columns(frame, sample)
     if dataset.images is not None:
         columns = tuple(c for c in columns if c.name == dataset.target)  # the file paths are not features
+    _check_features(columns, dataset)
     detection = detect_modality(dataset, columns)
     samples = detection.sequence.series if detection.sequence is not None else len(frame)
     balance, minority = _class_balance(dataset, detection.sequence, task)
@@ -102,6 +103,14 @@ def _forecast_notes(shape: SeriesShape | None, asked: Task | None) -> list[str]:
 
 # XGBoost and the torch nets train on 32-bit floats: a larger finite value becomes infinite there.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_features(columns: tuple[ColumnProfile, ...], dataset: Dataset) -> None:
+    """Refuse a table whose every feature column is empty: a model would learn the target's mean."""
+    features = [c.name for c in columns if c.name != dataset.target]
+    if dataset.images is None and features and all(c.missing_fraction >= 1.0 for c in columns if c.name in features):
+        raise InputError(f"{dataset.source}: every feature column is empty ({_listed(features)}): nothing to learn "
+                         "from. Fill them in, or give a file with feature values.")
 
 
 def _check_magnitudes(frame: pd.DataFrame, source: str) -> None:

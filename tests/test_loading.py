@@ -102,6 +102,20 @@ def test_latin1_file_decodes(tmp_path):
     assert dataset.frame["drink"].iloc[0] == "café crème"
 
 
+@pytest.mark.parametrize("separator", [",", "\t"])
+def test_utf16_with_a_byte_order_mark_decodes(tmp_path, examples_dir, separator):
+    """Excel's "Unicode text" export is UTF-16 with a BOM (and tabs); its NUL bytes were taken for a
+    binary file and refused."""
+    wine = pd.read_csv(examples_dir / "wine.csv").head(40)
+    wine["region"] = ["Rhône", "Mosel"] * 20
+    path = tmp_path / "wine_utf16.txt"
+    wine.to_csv(path, sep=separator, index=False, encoding="utf-16")
+    frame = load(path, "target").frame
+    assert list(frame.columns) == list(wine.columns)
+    assert frame["region"].tolist() == wine["region"].tolist()
+    assert np.allclose(frame["proline"].to_numpy(dtype=float), wine["proline"].to_numpy())
+
+
 def test_gzip_with_and_without_suffix(tmp_path):
     content = ("a,b,label\n" + GOOD_ROWS).encode()
     for name in ("data.csv.gz", "data_gz_no_suffix"):

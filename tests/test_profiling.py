@@ -238,3 +238,10 @@ def test_the_probe_scores_only_the_folds_both_models_could_fit(tmp_path, example
     linearity = profile_frame(tmp_path, frame, target="target").linearity
     assert linearity.linear_score is None or np.isfinite(linearity.linear_score)
     assert linearity.gap_se is None or np.isfinite(linearity.gap_se)
+
+
+def test_a_table_whose_every_feature_column_is_empty_is_refused(tmp_path, examples_dir):
+    frame = pd.read_csv(examples_dir / "wine.csv")[["alcohol", "proline", "target"]]
+    frame[["alcohol", "proline"]] = np.nan
+    with pytest.raises(InputError, match=r"every feature column is empty \(alcohol, proline\)"):
+        profile_frame(tmp_path, frame, target="target")

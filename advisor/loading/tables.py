@@ -53,8 +53,11 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
             raise InputError(f"{path}: this is {what}. The advisor reads CSV/TSV (optionally .gz) and Parquet.")
     compressed = raw_head.startswith(GZIP_MAGIC)
     head = _decompressed_head(path) if compressed else _read_bytes(path, HEAD_BYTES)
-    _reject_binary(head, path)
-    encoding = _guess_encoding(head)
+    # Excel's "Unicode text" and Windows tools write UTF-16 with a byte-order mark: its NUL bytes are text.
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16:
+        _reject_binary(head, path)
+    encoding = "utf-16" if utf16 else _guess_encoding(head)
     text = head.decode(encoding, errors="replace")
     if not text.strip():
         raise InputError(f"{path}: the file holds no text. Give a CSV/TSV file with a header row and data rows.")
