@@ -22,6 +22,7 @@ from advisor.features import FeatureSpec, feature_frame, preprocessor
 from advisor.loading import Dataset
 from advisor.modality import Detection
 from advisor.sequences import sequence_arrays
+from advisor.stats import paired_se
 from advisor.thresholds import (
     LINEARITY_TOLERANCE,
     PROBE_FOLDS,
@@ -77,12 +78,6 @@ def looks_linear(gap: float, se: float, tolerance: float = LINEARITY_TOLERANCE) 
     the standard error sent it to boosting, 0.7051 test R^2 against the linear model's 0.7549
     (bench/results/probe_noise.md)."""
     return bool(gap <= tolerance + se)
-
-
-def paired_se(first, second) -> float:
-    """The standard error of the mean of the per-fold differences: how far the gap moves with the folds."""
-    differences = np.asarray(first, dtype=float) - np.asarray(second, dtype=float)
-    return float(np.std(differences, ddof=1) / np.sqrt(len(differences))) if len(differences) > 1 else 0.0
 
 
 def _models(modality: Modality, spec: FeatureSpec | None, classification: bool, seed: int) -> tuple[Pipeline, Pipeline]:

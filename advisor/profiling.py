@@ -107,10 +107,10 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def _check_features(columns: tuple[ColumnProfile, ...], dataset: Dataset) -> None:
     """Refuse a table whose every feature column is empty: a model would learn the target's mean."""
-    features = [c.name for c in columns if c.name != dataset.target]
-    if dataset.images is None and features and all(c.missing_fraction >= 1.0 for c in columns if c.name in features):
-        raise InputError(f"{dataset.source}: every feature column is empty ({_listed(features)}): nothing to learn "
-                         "from. Fill them in, or give a file with feature values.")
+    features = [c for c in columns if c.name != dataset.target]
+    if dataset.images is None and features and all(c.missing_fraction >= 1.0 for c in features):
+        raise InputError(f"{dataset.source}: every feature column is empty ({_listed([c.name for c in features])}): "
+                         "nothing to learn from. Fill them in, or give a file with feature values.")
 
 
 def _check_magnitudes(frame: pd.DataFrame, source: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from advisor.stats import paired_se
 from tuners.data import Problem, take, validation_splits
 from tuners.metrics import score
 from tuners.records import TrialRecord
@@ -111,17 +112,16 @@ def one_model_wins(one: float, bagged: float, sem: float, margin: float = MARGIN
 
 def _decided(bag: int, bagged: np.ndarray, one: np.ndarray) -> BagChoice:
     """One model only where it beats the bag by more than MARGIN_SE paired standard errors."""
-    gain = one - bagged
-    sem = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else 0.0
+    sem = paired_se(one, bagged)
     keep = not one_model_wins(float(one.mean()), float(bagged.mean()), sem)
-    scores = (f"over {len(gain)} folds of its own a bag of {bag} scored {bagged.mean():.4f}, one model "
+    scores = (f"over {len(one)} folds of its own a bag of {bag} scored {bagged.mean():.4f}, one model "
               f"{one.mean():.4f}")
     margin = f"{MARGIN_SE:g} standard error of the differences ({MARGIN_SE * sem:.4f})"
     reason = (f"{scores}: the bag is kept (one model is not better by more than {margin})" if keep else
               f"{scores}, better by more than {margin}: one model is kept, fitted on all rows")
     return BagChoice(bag if keep else 0, {"kept": "bag" if keep else "one", "bag": round(float(bagged.mean()), 6),
                                           "one": round(float(one.mean()), 6), "sem": round(sem, 6),
-                                          "folds": len(gain), "reason": reason})
+                                          "folds": len(one), "reason": reason})
 
 
 def check_reserve(per_fit_s: float, folds: int, bag: int, budget_s: float) -> float:

@@ -219,7 +219,13 @@ def validated_seconds(chosen: TrialRecord | None, problem: Problem, bag: int) ->
     the training rows over a fold's (or the bag's members, each on about a fold's rows)."""
     if chosen is None or not chosen.seconds_per_fold:
         return None
-    return chosen.seconds_per_fold * max(bag, len(problem.x_train) / max(1, len(problem.splits[0][0])))
+    return chosen.seconds_per_fold * kept_fits(bag, len(problem.x_train), len(problem.splits[0][0]))
+
+
+def kept_fits(bag: int, train_rows: int, fold_rows: int) -> float:
+    """The kept model's cost in fits of a fold's rows: `bag` members of about a fold's rows each, or
+    one model on every training row (the training rows over a fold's)."""
+    return max(bag, train_rows / max(1, fold_rows))
 
 
 def _fit(definition, config: dict[str, Any], problem: Problem, x, y, until: float | None, bag: int = 0):
@@ -262,7 +268,7 @@ def reserve_for(records: list[TrialRecord], fold_rows: int, train_rows: int, tes
         return RESERVE_SHARE * budget_s
     per_fit = fits[int(0.75 * (len(fits) - 1))]
     scale = train_rows / max(1, fold_rows)
-    kept = max(bag, scale)
+    kept = kept_fits(bag, train_rows, fold_rows)
     everything = max(bag, (train_rows + test_rows) / max(1, fold_rows)) if refit_all else 0.0
     check = check_reserve(per_fit, folds, bag, budget_s)
     return min(RESERVE_MAX_SHARE * budget_s, per_fit * (kept + scale + everything) + check)
