@@ -107,8 +107,8 @@ def recommend(data: Path, target: str | None, family: str | None, no_tune: bool,
               series_column: str | None, horizon: int | None, forecaster: str | None) -> None:
     """Profile DATA, pick a model family by explained rules, tune it, and write a report.
 
-    DATA is a CSV/TSV file (delimiter sniffed, .gz accepted), a Parquet file, or a folder of images
-    with one subfolder per class.
+    DATA is a CSV/TSV file (delimiter and decimal commas sniffed, .gz accepted), JSON records (an
+    array of objects or JSON Lines), a Parquet file, or a folder of images with one subfolder per class.
     """
     from advisor.pipeline import RecommendOptions
 

@@ -14,7 +14,7 @@ from advisor.loading import Dataset
 from advisor.modality import detect_modality
 from advisor.thresholds import MAX_CLASSES_FOR_INTEGER_TARGET, MIN_ROWS, PROFILE_SAMPLE_ROWS
 from advisor.timeseries import detect
-from advisor.types import ColumnProfile, Linearity, Profile, SeriesShape, Task
+from advisor.types import ColumnKind, ColumnProfile, Linearity, Profile, SeriesShape, Task
 
 BALANCE_CLASSES_SHOWN = 20
 # A forecast's linearity is measured in its backtest (linear on lags against boosting on lags,
@@ -106,11 +106,26 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _check_features(columns: tuple[ColumnProfile, ...], dataset: Dataset) -> None:
-    """Refuse a table whose every feature column is empty: a model would learn the target's mean."""
+    """Refuse a table with nothing to learn from: every feature column empty, or each one a single
+    value in every row or an identifier (a model would learn the target's mean or majority class)."""
     features = [c for c in columns if c.name != dataset.target]
-    if dataset.images is None and features and all(c.missing_fraction >= 1.0 for c in features):
-        raise InputError(f"{dataset.source}: every feature column is empty ({_listed([c.name for c in features])}): "
+    if dataset.images is not None or not features:
+        return
+    names = _listed([c.name for c in features])
+    if all(c.missing_fraction >= 1.0 for c in features):
+        raise InputError(f"{dataset.source}: every feature column is empty ({names}): "
                          "nothing to learn from. Fill them in, or give a file with feature values.")
+    if all(_uninformative(c) for c in features):
+        raise InputError(f"{dataset.source}: no feature column varies ({names}: each holds one value in every row, "
+                         "or is an identifier): nothing to learn from. Give columns whose values differ between rows.")
+
+
+def _uninformative(column: ColumnProfile) -> bool:
+    """Empty, an identifier, or one value: a category's gaps are a category of their own and tell rows
+    apart; a number's are filled with the median (advisor/features.py) and do not."""
+    gaps_count = column.kind in (ColumnKind.CATEGORICAL, ColumnKind.TEXT) and column.missing_fraction > 0
+    return (column.missing_fraction >= 1.0 or column.kind is ColumnKind.ID_LIKE
+            or (column.distinct <= 1 and not gaps_count))
 
 
 def _check_magnitudes(frame: pd.DataFrame, source: str) -> None:

@@ -116,6 +116,42 @@ def test_utf16_with_a_byte_order_mark_decodes(tmp_path, examples_dir, separator)
     assert np.allclose(frame["proline"].to_numpy(dtype=float), wine["proline"].to_numpy())
 
 
+def test_decimal_commas_with_semicolons_read_as_numbers(tmp_path, examples_dir):
+    """Excel in most of Europe writes "14,23" and separates fields with ";": those columns were read
+    as text (one-hot categories) and wine scored 0.64; they are numbers."""
+    wine = pd.read_csv(examples_dir / "wine.csv").head(60)
+    path = tmp_path / "wine_eu.csv"
+    wine.to_csv(path, sep=";", decimal=",", index=False)
+    assert "14,23;" in path.read_text()
+    frame = load(path, "target").frame
+    assert pd.api.types.is_float_dtype(frame["alcohol"])
+    np.testing.assert_allclose(frame["alcohol"].to_numpy(dtype=float), wine["alcohol"].to_numpy())
+    plain = tmp_path / "plain.csv"  # commas as delimiters stay delimiters, points stay decimal points
+    wine.to_csv(plain, index=False)
+    np.testing.assert_allclose(load(plain, "target").frame["alcohol"].to_numpy(dtype=float), wine["alcohol"].to_numpy())
+
+
+@pytest.mark.parametrize("orient", ["lines", "records", "columns"])
+def test_json_records_lines_and_pandas_columns_load_as_tables(tmp_path, examples_dir, orient):
+    """JSON Lines were read as CSV split on commas, and a run went on to cluster '{"alcohol":14.23'."""
+    wine = pd.read_csv(examples_dir / "wine.csv").head(50)
+    path = tmp_path / f"wine_{orient}.json"
+    wine.to_json(path, orient="records" if orient == "lines" else orient, lines=orient == "lines")
+    dataset = load(path)
+    assert dataset.format == "json" and dataset.target == "target"
+    assert list(dataset.frame.columns) == list(wine.columns) and len(dataset.frame) == 50
+    np.testing.assert_allclose(dataset.frame["proline"].to_numpy(dtype=float), wine["proline"].to_numpy())
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"a": 1, "b": [1, 2]}\n{"a": 2, "b": [3]}\n', r"JSON field\(s\) b hold nested objects or lists"),
+    ('{"a": 1, "b": \n', r"starts like JSON but cannot be read as records"),
+])
+def test_nested_or_broken_json_is_refused_in_one_line(tmp_path, content, message):
+    with pytest.raises(InputError, match=message):
+        load(write(tmp_path / "bad.json", content))
+
+
 def test_gzip_with_and_without_suffix(tmp_path):
     content = ("a,b,label\n" + GOOD_ROWS).encode()
     for name in ("data.csv.gz", "data_gz_no_suffix"):

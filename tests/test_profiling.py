@@ -45,7 +45,7 @@ def test_column_kinds(tmp_path):
 
 
 def test_missing_fraction_is_measured(tmp_path):
-    frame = pd.DataFrame({"a": [1.0, None] * 10, "b": range(20), "label": [0, 1, 1, 0] * 5})
+    frame = pd.DataFrame({"a": [1.0, None] * 10, "b": [i % 7 for i in range(20)], "label": [0, 1, 1, 0] * 5})
     result = profile_frame(tmp_path, frame)
     assert {c.name: c.missing_fraction for c in result.column_profiles}["a"] == 0.5
 
@@ -77,7 +77,7 @@ def test_task_asked_for_overrides_the_detected_one(examples_dir):
 
 
 def test_class_balance_and_rows_without_target(tmp_path):
-    frame = pd.DataFrame({"x": np.arange(40.0), "label": ["a"] * 30 + ["b"] * 8 + [None, None]})
+    frame = pd.DataFrame({"x": np.arange(40.0) % 7, "label": ["a"] * 30 + ["b"] * 8 + [None, None]})
     result = profile_frame(tmp_path, frame)
     assert result.task == Task.BINARY
     assert result.dropped_target_missing == 2 and result.rows == 38
@@ -239,6 +239,17 @@ def test_the_probe_scores_only_the_folds_both_models_could_fit(tmp_path, example
     scores = (linearity.linear_score, linearity.nonlinear_score, linearity.gap_se)
     assert all(v is None for v in scores) or all(np.isfinite(v) for v in scores)
     assert linearity.linear is None or linearity.linear_score is not None
+
+
+def test_a_table_whose_features_never_vary_is_refused(tmp_path, examples_dir):
+    """Every feature one value in every row, or an identifier: it was tuned to the majority class."""
+    frame = pd.read_csv(examples_dir / "wine.csv")[["alcohol", "proline", "target"]]
+    frame["alcohol"], frame["proline"] = 1.0, range(len(frame))  # a constant and a running counter
+    frame.loc[::9, "alcohol"] = np.nan  # a number's gaps are filled with its median: still one value
+    with pytest.raises(InputError, match=r"no feature column varies \(alcohol, proline: each holds one value"):
+        profile_frame(tmp_path, frame, target="target")
+    frame["colour"] = ["red" if i % 9 else None for i in range(len(frame))]  # a category's gaps are one: kept
+    assert profile_frame(tmp_path, frame, target="target").rows == len(frame)
 
 
 def test_a_table_whose_every_feature_column_is_empty_is_refused(tmp_path, examples_dir):

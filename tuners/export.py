@@ -3,7 +3,8 @@
     model/manifest.json     family, task, classes, feature columns, config, metric, formats
     model/features.skops    the fitted preprocessing (scikit-learn, skops format)
     model/model.skops       scikit-learn models (linear, naive Bayes, k-means)
-    model/xgboost.json      XGBoost's own JSON model format (a bag: xgboost-1.json, ..., averaged)
+    model/xgboost.json      XGBoost's own JSON model format (a bag: xgboost-1.json, ..., averaged;
+                            with manifest.json's "log_target", exp of that average)
     model/weights.npz       torch weights as plain arrays (no pickle) + the architecture in the manifest
     model/model.keras       Keras's own format (KerasTuner backend), loaded with Keras's safe mode on
 
@@ -88,12 +89,13 @@ def _save_skops(estimator, folder: Path) -> dict:
 def _save_xgboost(estimator, folder: Path) -> dict:
     """One model as xgboost.json; a bag's members as xgboost-1.json, ... (their predictions averaged)."""
     members = getattr(estimator, "members_", [estimator.booster_])
+    scale = {"log_target": True} if getattr(estimator, "log_target", False) else {}  # predictions are exp(trees')
     if len(members) == 1:
         members[0].save_model(folder / "xgboost.json")
-        return {}
+        return scale
     for number, member in enumerate(members, 1):
         member.save_model(folder / f"xgboost-{number}.json")
-    return {"members": len(members)}
+    return {"members": len(members), **scale}
 
 
 def _network(estimator) -> dict:
@@ -168,7 +170,7 @@ def _load_xgboost(folder: Path, manifest: dict[str, Any]):
         member = xgboost.XGBClassifier() if manifest["classes"] else xgboost.XGBRegressor()
         member.load_model(folder / name)
         members.append(member)
-    estimator = EarlyStoppedXGB(classes=len(manifest["classes"]))
+    estimator = EarlyStoppedXGB(classes=len(manifest["classes"]), log_target=bool(manifest.get("log_target")))
     estimator.members_, estimator.booster_ = members, members[0]
     return estimator
 

@@ -1,4 +1,5 @@
-"""Delimited text (CSV, TSV, any sniffed delimiter, optionally gzipped) and Parquet -> a DataFrame.
+"""Delimited text (CSV, TSV, any sniffed delimiter, decimal commas; optionally gzipped), JSON records
+(an array of objects, or JSON Lines) and Parquet -> a DataFrame.
 
 pyarrow does the parsing (multi-threaded, so a 1M-row file loads in seconds); this module only
 decides how to call it and turns its failures into sentences a user can act on.
@@ -10,6 +11,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import zlib
 from pathlib import Path
 
@@ -23,6 +25,9 @@ from advisor.errors import InputError
 HEAD_BYTES = 64 * 1024
 SNIFF_LINES = 50
 DELIMITERS = (",", "\t", ";", "|")
+# Decimal commas (Excel in most of Europe writes "14,23" and separates fields with ";").
+COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+POINT_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 # Formats people hand over by mistake, recognised by their first bytes.
@@ -61,8 +66,10 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
     text = head.decode(encoding, errors="replace")
     if not text.strip():
         raise InputError(f"{path}: the file holds no text. Give a CSV/TSV file with a header row and data rows.")
+    if text.lstrip().startswith(("{", "[")):
+        return _read_json(path, compressed, encoding, lines=text.lstrip().startswith("{")), "json"
     delimiter = _sniff_delimiter(text, prefer_tab=".tsv" in suffixes or ".tab" in suffixes)
-    table = _read_delimited(path, compressed, encoding, delimiter)
+    table = _read_delimited(path, compressed, encoding, delimiter, _decimal_point(text, delimiter))
     return _to_frame(table, path), ("tsv" if delimiter == "\t" else "csv")
 
 
@@ -121,10 +128,20 @@ def _sniff_delimiter(text: str, prefer_tab: bool) -> str:
     return best
 
 
-def _read_delimited(path: Path, compressed: bool, encoding: str, delimiter: str) -> pa.Table:
+def _decimal_point(text: str, delimiter: str) -> str:
+    """"," where the first lines' decimals are written with commas (fields not split on commas)."""
+    if delimiter == ",":
+        return "."
+    fields = [f.strip() for row in csv.reader(io.StringIO("\n".join(text.splitlines()[:SNIFF_LINES])), delimiter=delimiter)
+              for f in row]
+    commas = sum(1 for f in fields if COMMA_DECIMAL.match(f))
+    return "," if commas > sum(1 for f in fields if POINT_DECIMAL.match(f)) else "."
+
+
+def _read_delimited(path: Path, compressed: bool, encoding: str, delimiter: str, decimal_point: str = ".") -> pa.Table:
     # Naming UTF-8 explicitly sends pyarrow through its (slower) transcoding path; it is the default.
     read_options = pa_csv.ReadOptions() if encoding == "utf-8" else pa_csv.ReadOptions(encoding=encoding)
-    convert_options = pa_csv.ConvertOptions(strings_can_be_null=True)
+    convert_options = pa_csv.ConvertOptions(strings_can_be_null=True, decimal_point=decimal_point)
     last_error: Exception | None = None
     # Quoted newlines need the slower single-pass parser; try the fast one first.
     for newlines_in_values in (False, True):
@@ -149,6 +166,30 @@ def _read_delimited(path: Path, compressed: bool, encoding: str, delimiter: str)
             "quote fields that contain the delimiter."
         )
     raise InputError(f"{path}: cannot parse as delimited text ({' '.join(message.split())[:200]}).")
+
+
+def _read_json(path: Path, compressed: bool, encoding: str, lines: bool) -> pd.DataFrame:
+    """JSON Lines (one object a line) or an array of objects, each object a row; nested objects are
+    refused (their fields are not columns)."""
+    try:
+        frame = pd.read_json(path, lines=lines, orient="records" if lines else None, encoding=encoding, dtype=False,
+                             compression="gzip" if compressed else None)
+    except (ValueError, UnicodeError) as error:
+        raise InputError(f"{path}: starts like JSON but cannot be read as records ({' '.join(str(error).split())[:160]}). "
+                         "Give an array of objects or one object a line (JSON Lines), or a CSV file.") from None
+    nested = _nested(frame)
+    if nested and lines and len(frame) == 1:  # one object of columns (pandas' to_json default), not a line a row
+        frame = _read_json(path, compressed, encoding, lines=False)
+        nested = _nested(frame)
+    if nested:
+        raise InputError(f"{path}: JSON field(s) {', '.join(nested[:3])} hold nested objects or lists, not values. "
+                         "Flatten them into one value a field (pandas.json_normalize), or give a CSV file.")
+    frame.columns = unique_column_names([str(name) for name in frame.columns])
+    return frame
+
+
+def _nested(frame: pd.DataFrame) -> list[str]:
+    return [str(name) for name in frame.columns if frame[name].map(lambda value: isinstance(value, (dict, list))).any()]
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

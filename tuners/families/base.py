@@ -118,6 +118,50 @@ def weighting_start(problem: Problem, value: str) -> dict[str, str]:
     return {CLASS_WEIGHTING: value} if class_weighting(problem) else {}
 
 
+TARGET_SCALE = "target_scale"
+# Kuhn and Johnson, Applied Predictive Modeling (2013), 3.2: a sample skewness well above 0 marks a
+# right-skewed outcome, and a log removes most of it. Sale prices are the common case (ames, skewness
+# 1.74: boosting's start fitted on the log scored 0.9126 cross-validated R^2 on the price scale against
+# 0.8977, and 0.8885 on the test rows against 0.8807). A target with zeros is left out: its log needs
+# an offset whose size depends on the unit (randhie, 31% zeros: 0.1148 against 0.1511 with log(1 + y)).
+# Boosting searches it; a linear model does not: exp of its extrapolations on ames's outlying houses
+# scored 0.37, and an L1 penalty's strength is in the target's units.
+SKEWED = 1.0
+
+
+def target_scaling(problem: Problem) -> dict[str, Param]:
+    """The target-scale choice, for a strictly positive, right-skewed numeric target: models fitted
+    on its log (predictions mapped back with exp, scored on the target's own scale) or on it as it
+    is; otherwise nothing."""
+    if not _skewed_positive(problem.y_train) or problem.classes:
+        return {}
+    return {TARGET_SCALE: Param(Choice(("raw", "log")),
+                                f"the target is positive and right-skewed (skewness {skewness(problem.y_train):.2f} > "
+                                f"{SKEWED:g}; Kuhn and Johnson, Applied Predictive Modeling, 3.2): fitted on its log, "
+                                "or as it is; scored on its own scale either way")}
+
+
+def scaling_start(problem: Problem, value: str) -> dict[str, str]:
+    """The target-scale value of a start or default configuration, where the space has one."""
+    return {TARGET_SCALE: value} if target_scaling(problem) else {}
+
+
+def skewness(y) -> float:
+    values = np.asarray(y, dtype=float)
+    spread = values.std()
+    return float(np.mean(((values - values.mean()) / spread) ** 3)) if spread > 0 else 0.0
+
+
+def _skewed_positive(y) -> bool:
+    if y is None or len(y) < 3 or not np.issubdtype(np.asarray(y).dtype, np.number):
+        return False
+    return bool(np.min(y) > 0 and skewness(y) > SKEWED)
+
+
+def logged(config: dict[str, Any]) -> bool:
+    return config.get(TARGET_SCALE) == "log"
+
+
 def borrowed(flat: Space, names: tuple[str, ...]) -> tuple[dict[str, Param], dict[str, Any]]:
     """The parameters and start values a net's space takes from another's (the MLP's optimiser and
     regularisation): `names`, with the class weighting where the metric searches it."""

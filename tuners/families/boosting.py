@@ -20,8 +20,8 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 
 from advisor.types import Family
-from tuners.families.base import (CLASS_WEIGHTING, SEED_000, SEED_003, FamilyDef, balanced, class_weighting, input_width,
-                                  pipeline, weighting_start)
+from tuners.families.base import (CLASS_WEIGHTING, SEED_000, SEED_003, TARGET_SCALE, FamilyDef, balanced, class_weighting,
+                                  input_width, logged, pipeline, scaling_start, target_scaling, weighting_start)
 from tuners.space import Choice, IntRange, LogUniform, Param, Space, Uniform
 
 MAX_TREES = 2_000
@@ -38,8 +38,9 @@ class EarlyStoppedXGB(BaseEstimator):
     """XGBoost that holds out part of what it is given to choose its number of trees."""
 
     def __init__(self, params: dict | None = None, classes: int = 0, seed: int = 0, threads: int = 1,
-                 deadline: float | None = None, balanced: bool = False, bag: int = 0):
+                 deadline: float | None = None, balanced: bool = False, bag: int = 0, log_target: bool = False):
         self.params = params
+        self.log_target = log_target  # fitted on log(y), predictions mapped back with exp
         self.bag = bag  # >= 2: a model per fold of `bag`, early-stopped on the rows it leaves out, averaged
         self.balanced = balanced  # rows weighted by their class's inverse frequency
         self.classes = classes
@@ -60,7 +61,7 @@ class EarlyStoppedXGB(BaseEstimator):
 
     def fit(self, x, y):
         trees = (self.params or {}).get(FIXED_TREES)
-        y = np.asarray(y)
+        y = np.log(np.asarray(y, dtype=float)) if self.log_target else np.asarray(y)
         folds = self._bag_folds(y)
         if folds:
             self.members_ = self._bagged(x, y, folds, trees)
@@ -126,11 +127,10 @@ class EarlyStoppedXGB(BaseEstimator):
         return {name: compute_sample_weight("balanced", y)} if self.balanced else {}
 
     def predict(self, x):
-        if len(self.members_) == 1:
-            return self.booster_.predict(x)
         if self.classes:
-            return np.argmax(self.predict_proba(x), axis=1)
-        return np.mean([member.predict(x) for member in self.members_], axis=0)
+            return self.booster_.predict(x) if len(self.members_) == 1 else np.argmax(self.predict_proba(x), axis=1)
+        predicted = np.mean([member.predict(x) for member in self.members_], axis=0)
+        return np.exp(predicted) if self.log_target else predicted
 
     def predict_proba(self, x):
         return np.mean([member.predict_proba(x) for member in self.members_], axis=0)
@@ -187,23 +187,27 @@ def space(problem) -> Space:
             "reg_alpha": Param(LogUniform(1e-6, 10.0), f"L1 weight decay ({SEED_000}), {log}"),
             "reg_lambda": Param(LogUniform(1e-3, 10.0), f"L2 weight decay ({SEED_000}), {log}"),
             **class_weighting(problem),  # rows weighted by their class's inverse frequency
+            **target_scaling(problem),  # a positive, skewed target fitted on its log
         },
         start={"learning_rate": 0.1, "max_depth": min(6, depth), "subsample": 0.8,
                "colsample_bytree": 1.0 if isinstance(colsample.domain, Choice) else max(0.8, colsample.domain.low),
-               "min_child_weight": 1.0, "reg_alpha": 1e-6, "reg_lambda": 1.0, **weighting_start(problem, "balanced")},
+               "min_child_weight": 1.0, "reg_alpha": 1e-6, "reg_lambda": 1.0, **weighting_start(problem, "balanced"),
+               **scaling_start(problem, "log")},
     )
 
 
 def build(config, problem):
-    params = {k: v for k, v in config.items() if k != CLASS_WEIGHTING}
-    model = EarlyStoppedXGB(params, classes=len(problem.classes), seed=problem.seed, balanced=balanced(config))
+    params = {k: v for k, v in config.items() if k not in (CLASS_WEIGHTING, TARGET_SCALE)}
+    model = EarlyStoppedXGB(params, classes=len(problem.classes), seed=problem.seed, balanced=balanced(config),
+                            log_target=logged(config))
     return pipeline(problem, model, scale=False)
 
 
 def defaults(problem):
     # XGBoost's own defaults, its 100 trees included: what a user gets from XGBRegressor().
     return {FIXED_TREES: XGBOOST_DEFAULT_TREES, "learning_rate": 0.3, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0,
-            "min_child_weight": 1.0, "reg_alpha": 0.0, "reg_lambda": 1.0, **weighting_start(problem, "none")}
+            "min_child_weight": 1.0, "reg_alpha": 0.0, "reg_lambda": 1.0, **weighting_start(problem, "none"),
+            **scaling_start(problem, "raw")}
 
 
 # The kept model's members (bench/results/boosting_refit.md: the bag against one early-stopped model
