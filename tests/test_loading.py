@@ -152,6 +152,28 @@ def test_nested_or_broken_json_is_refused_in_one_line(tmp_path, content, message
         load(write(tmp_path / "bad.json", content))
 
 
+def test_money_and_percent_columns_read_as_numbers_for_training_and_prediction(tmp_path):
+    """scikit-learn's diabetes with its target written as money and bmi as a percent, as a spreadsheet
+    exports them: the target was read as 214 classes and tuned to 0 accuracy. Both are numbers (the
+    figure as written), the note names them, and `advisor predict` reads new rows the same way; a
+    column of numbers with a unit, and one with a word among its numbers, stay text."""
+    from sklearn.datasets import load_diabetes
+
+    from advisor.loading import read_rows
+
+    frame = load_diabetes(as_frame=True).frame.head(120)
+    written = frame.assign(target=[f"${v * 10:,.2f}" for v in frame["target"]], bmi=[f"{v * 100:.1f}%" for v in frame["bmi"]],
+                           code=[f"{i % 9} kg" for i in range(120)], mixed=["unknown"] + [f"${i:,}" for i in range(119)])
+    path = tmp_path / "money.csv"
+    written.to_csv(path, index=False)
+    dataset = load(path)
+    assert "$1,510.00" in path.read_text() and "'bmi', 'target'" in dataset.notes[0]
+    np.testing.assert_allclose(dataset.frame["target"].to_numpy(), frame["target"].to_numpy() * 10)
+    np.testing.assert_allclose(dataset.frame["bmi"].to_numpy(), (frame["bmi"] * 100).round(1).to_numpy())
+    assert dataset.frame["code"].iloc[1] == "1 kg" and dataset.frame["mixed"].iloc[0] == "unknown"
+    np.testing.assert_allclose(read_rows(path)["target"].to_numpy(), dataset.frame["target"].to_numpy())
+
+
 def test_gzip_with_and_without_suffix(tmp_path):
     content = ("a,b,label\n" + GOOD_ROWS).encode()
     for name in ("data.csv.gz", "data_gz_no_suffix"):

@@ -8,6 +8,7 @@ from advisor.errors import InputError
 from advisor.loading.arrays import read_npz
 from advisor.loading.dataset import Dataset, ImageSample
 from advisor.loading.images import read_image_folder, training_images
+from advisor.loading.numbers import read_formatted_numbers
 from advisor.loading.tables import read_table
 from advisor.loading.target import resolve_target
 
@@ -18,7 +19,7 @@ def read_rows(path: Path):
     """Just the table of a data file (CSV/TSV/Parquet/.npz), for applying a model to new rows."""
     if path.suffix.lower() == ".npz":
         return read_npz(path)[0]
-    return read_table(path)[0]
+    return read_formatted_numbers(read_table(path)[0])[0]  # as the model's training rows were read
 
 
 def training_arrays(frame, file_format: str, image_shape: tuple[int, int, int] | None):
@@ -51,16 +52,17 @@ def load(path: str | Path, target: str | None = None) -> Dataset:
         )
     if not path.is_file():
         raise InputError(f"{path}: not a regular file. Give a CSV/TSV or Parquet file, or an image folder.")
-    image_shape = None
+    image_shape, notes = None, ()
     if path.suffix.lower() == ".npz":
         frame, _, image_shape = read_npz(path)  # its label column is named "label", found by convention
         file_format = "npz"
     else:
         frame, file_format = read_table(path)
+        frame, notes = read_formatted_numbers(frame)
     if frame.shape[1] == 0:
         raise InputError(f"{path}: no columns found. Give a file with a header row.")
     if len(frame) == 0:
         raise InputError(f"{path}: a header but no data rows. Add rows below the header.")
     column, reason = resolve_target(list(frame.columns), target, str(path))
     return Dataset(source=str(path), format=file_format, frame=frame, target=column, target_reason=reason,
-                   image_shape=image_shape)
+                   image_shape=image_shape, notes=notes)
