@@ -200,13 +200,27 @@ def _tune_table(dataset, profile, decision: Decision, options: RecommendOptions,
         progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {settings.budget_s:g} s)")
         outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows,
                               images=images)
-    frame.iloc[outcome.test_rows].to_csv(run_dir / "test_split.csv", index=False)
+    write_rows(frame.iloc[outcome.test_rows], run_dir / "test_split.csv")
     notes = []
     if outcome.backend != options.tuner:
         tuned = ", ".join(sorted(f.value for f in BACKENDS[options.tuner].families or ()))
         notes.append(f"--tuner {options.tuner} tunes {tuned}; {outcome.family} was "
                      f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
     return _table_sections(outcome, options, race), decision, notes + _test_notes(options, len(outcome.test_rows))
+
+
+def write_rows(frame: pd.DataFrame, path: Path) -> None:
+    """A CSV of `frame`'s rows with pyarrow's writer: pandas' took 5.9 s of a 30 s run for a test
+    split of 80,000 rows and 29 columns, pyarrow's 0.3 s; pandas' where a column will not convert."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        frame.to_csv(path, index=False)
+        return
+    pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
 
 
 def _tune_series(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,
