@@ -44,7 +44,8 @@ def profile(dataset: Dataset, seed: int = 0, task: Task | None = None, time: str
     columns = profile_columns(frame, sample)
     if dataset.images is not None:
         columns = tuple(c for c in columns if c.name == dataset.target)  # the file paths are not features
-    _check_features(columns, dataset)
+    if task is not Task.FORECAST:  # a series' own history is what it learns from; its time column is no feature
+        _check_features(columns, dataset)
     detection = detect_modality(dataset, columns)
     samples = detection.sequence.series if detection.sequence is not None else len(frame)
     balance, minority = _class_balance(dataset, detection.sequence, task)
