@@ -108,8 +108,7 @@ def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def _validated_anchor(records: list[TrialRecord], anchors: dict[str, dict[str, Any]], name: str) -> TrialRecord | None:
     """The trial that validated anchor `name` through every fold, if one did."""
-    return next((r for r in records if r.status == "completed" and name in anchors
-                 and _same_config(r.config, anchors[name])), None)
+    return next((r for r in records if r.status == "completed" and anchor_of(r.config, anchors) == name), None)
 
 
 REFIT_TRIES = 3  # trials tried in turn when the chosen one's refit on all training rows diverges

@@ -34,11 +34,13 @@ def _as_numbers(values: pd.Series) -> pd.Series | None:
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return None
     present = values.dropna()
-    if present.empty or not all(isinstance(v, str) for v in present.iloc[:SAMPLE]):
+    head = present.iloc[:SAMPLE]
+    if head.empty or not all(isinstance(v, str) for v in head):
+        return None
+    head = head.str.strip()  # a sample first: most text columns are not numbers, and a whole column costs
+    if not (head.str.fullmatch(FORMATTED).all() and head.str.contains(MARKS).any()):
         return None
     text = present.astype(str).str.strip()
-    if not (text.iloc[:SAMPLE].str.fullmatch(FORMATTED).all() and text.iloc[:SAMPLE].str.contains(MARKS).any()):
-        return None
     if not text.str.fullmatch(FORMATTED).all():
         return None
     numbers = pd.to_numeric(text.str.replace(r"[$€£¥,%\s]", "", regex=True), errors="coerce")

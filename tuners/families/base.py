@@ -133,12 +133,17 @@ def target_scaling(problem: Problem) -> dict[str, Param]:
     """The target-scale choice, for a strictly positive, right-skewed numeric target: models fitted
     on its log (predictions mapped back with exp, scored on the target's own scale) or on it as it
     is; otherwise nothing."""
-    if not _skewed_positive(problem.y_train) or problem.classes:
+    y = problem.y_train
+    numeric = y is not None and len(y) >= 3 and np.issubdtype(np.asarray(y).dtype, np.number)
+    if problem.classes or not numeric or np.min(y) <= 0:
+        return {}
+    skew = skewness(y)
+    if skew <= SKEWED:
         return {}
     return {TARGET_SCALE: Param(Choice(("raw", "log")),
-                                f"the target is positive and right-skewed (skewness {skewness(problem.y_train):.2f} > "
-                                f"{SKEWED:g}; Kuhn and Johnson, Applied Predictive Modeling, 3.2): fitted on its log, "
-                                "or as it is; scored on its own scale either way")}
+                                f"the target is positive and right-skewed (skewness {skew:.2f} > {SKEWED:g}; Kuhn "
+                                "and Johnson, Applied Predictive Modeling, 3.2): fitted on its log, or as it is; "
+                                "scored on its own scale either way")}
 
 
 def scaling_start(problem: Problem, value: str) -> dict[str, str]:
@@ -150,12 +155,6 @@ def skewness(y) -> float:
     values = np.asarray(y, dtype=float)
     spread = values.std()
     return float(np.mean(((values - values.mean()) / spread) ** 3)) if spread > 0 else 0.0
-
-
-def _skewed_positive(y) -> bool:
-    if y is None or len(y) < 3 or not np.issubdtype(np.asarray(y).dtype, np.number):
-        return False
-    return bool(np.min(y) > 0 and skewness(y) > SKEWED)
 
 
 def logged(config: dict[str, Any]) -> bool:
