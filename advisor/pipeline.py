@@ -21,6 +21,7 @@ from advisor.loading import load, training_arrays
 from advisor.profiling import drop_missing_targets, profile as profile_dataset
 from advisor.events import OnEvent, RunFailed, RunFinished, RunStarted
 from advisor.types import Family, Task, to_jsonable
+from advisor.writing import write_rows
 from reports import write_report
 from rules import RULES, Decision, contenders, decide, settle
 from rules.catalog import SUPERVISED
@@ -197,7 +198,7 @@ def _tune_table(dataset, profile, decision: Decision, options: RecommendOptions,
         decision, race, settings = _race(frame, profile, decision, racing, settings, run_dir, progress, on_event,
                                          test_rows, images, ends)
         backend = tuners.backend_for(decision.family, options.tuner)
-        progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} (budget {settings.budget_s:g} s)")
+        progress(f"tuning {decision.family.value} with {BACKEND_NAMES[backend]} ({settings.budget_s:.0f} s of the budget left)")
         outcome = tuners.tune(frame, profile, decision.family, settings, run_dir, on_event, test_rows=test_rows,
                               images=images)
     write_rows(frame.iloc[outcome.test_rows], run_dir / "test_split.csv")
@@ -207,20 +208,6 @@ def _tune_table(dataset, profile, decision: Decision, options: RecommendOptions,
         notes.append(f"--tuner {options.tuner} tunes {tuned}; {outcome.family} was "
                      f"tuned with {BACKEND_NAMES[outcome.backend]} ({outcome.search} search).")
     return _table_sections(outcome, options, race), decision, notes + _test_notes(options, len(outcome.test_rows))
-
-
-def write_rows(frame: pd.DataFrame, path: Path) -> None:
-    """A CSV of `frame`'s rows with pyarrow's writer: pandas' took 5.9 s of a 30 s run for a test
-    split of 80,000 rows and 29 columns, pyarrow's 0.3 s; pandas' where a column will not convert."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        frame.to_csv(path, index=False)
-        return
-    pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
 
 
 def _tune_series(dataset, profile, decision: Decision, options: RecommendOptions, run_dir: Path, progress: Progress,

@@ -112,10 +112,22 @@ def test_coarse_to_fine_narrows_around_the_best():
 
 
 @pytest.fixture(scope="module")
-def problems(prepared):
+def problems(prepared, tmp_path_factory):
+    import statsmodels.api as sm
+
+    from advisor.loading import load
+    from advisor.profiling import profile
+    from tuners.data import prepare
+
     found = {name: prepared(f"{name}.csv") for name in ("wine", "diabetes", "short_texts", "iris_unlabelled")}
     found["digits_images"] = prepared("digits.csv", inputs="image")
     found["sequences"] = prepared("sequences_long.csv", inputs="sequence")
+    # A positive target with skewness 3.1 (Grunfeld's investments; the year left out, which would make
+    # it a series): the spaces that search the target's scale (tuners.families.base.target_scaling) draw it.
+    path = tmp_path_factory.mktemp("skewed") / "grunfeld.csv"
+    sm.datasets.grunfeld.load_pandas().data.drop(columns=["year"]).to_csv(path, index=False)
+    dataset = load(path, "invest")
+    found["skewed_target"] = prepare(dataset.frame, profile(dataset), seed=0)
     return found
 
 
@@ -132,9 +144,13 @@ def test_every_family_samples_inside_its_space(family, problems):
         space = definition.space(problem)
         assert space.contains(space.start), (family, name)
         domains = to_ray(space)
-        for _ in range(200):
-            config = decode({k: d.sample() for k, d in domains.items()})
+        drawn = [decode({k: d.sample() for k, d in domains.items()}) for _ in range(200)]
+        for config in drawn:
             assert space.contains(config), (family, name, config)
+        if family == "boosting" and name == "skewed_target":
+            assert "target_scale" in space.params
+        if "target_scale" in space.params:  # both scales drawn, and only where the target is skewed
+            assert name == "skewed_target" and {c["target_scale"] for c in drawn} == {"raw", "log"}, (family, name)
         for param in space.params.values():
             assert param.why, f"{family}: every range says why"
 

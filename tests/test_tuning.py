@@ -566,7 +566,7 @@ def test_a_positive_skewed_target_is_searched_on_its_log_scale_and_the_export_pr
     which would make it a series): boosting's space searches the target's scale, the seeds' start
     fits the log and XGBoost's defaults the target as it is; the log scores higher in validation on
     the target's own scale, and the exported bag maps its predictions back (exp of the members'
-    average). diabetes (skewness 0.44) gets no such choice."""
+    average times Duan's smearing factor). diabetes (skewness 0.44) gets no such choice."""
     import statsmodels.api as sm
     from sklearn.datasets import load_diabetes
 
@@ -592,14 +592,22 @@ def test_a_positive_skewed_target_is_searched_on_its_log_scale_and_the_export_pr
     model = boosting.build(config, problem)
     model.named_steps["model"].bag = 3
     model.fit(problem.x_train, problem.y_train)
-    members = model.named_steps["model"].members_
+    estimator = model.named_steps["model"]
+    members = estimator.members_
+    # Duan's smearing factor: the mean of exp(residual) on the rows each member was early-stopped on
+    # and did not learn from, so exp(log prediction), a median, becomes a mean.
+    train = model[:-1].transform(problem.x_train)
+    log_y = np.log(problem.y_train)
+    residuals = np.concatenate([log_y[stop] - member.predict(train[stop])
+                                for member, (_, stop) in zip(members, estimator._bag_folds(log_y))])
+    assert estimator.smearing_ == pytest.approx(np.mean(np.exp(residuals)), rel=1e-9) and estimator.smearing_ > 1
     features = model[:-1].transform(problem.x_test)
-    expected = np.exp(np.mean([member.predict(features) for member in members], axis=0))
+    expected = np.exp(np.mean([member.predict(features) for member in members], axis=0)) * estimator.smearing_
     np.testing.assert_allclose(model.predict(problem.x_test), expected, rtol=1e-6)
     assert expected.min() > 0  # on the target's own scale
     save_model(model, {"format": "xgboost", "classes": [], "spec": {}, "config": config}, tmp_path / "model")
     loaded = load_model(tmp_path / "model")
-    assert loaded.manifest["log_target"] is True
+    assert loaded.manifest["log_target"] is True and loaded.manifest["smearing"] == pytest.approx(estimator.smearing_)
     np.testing.assert_allclose(loaded.predict(problem.x_test), expected, rtol=1e-5)
 
     load_diabetes(as_frame=True).frame.to_csv(tmp_path / "diabetes.csv", index=False)

@@ -4,7 +4,7 @@
     model/features.skops    the fitted preprocessing (scikit-learn, skops format)
     model/model.skops       scikit-learn models (linear, naive Bayes, k-means)
     model/xgboost.json      XGBoost's own JSON model format (a bag: xgboost-1.json, ..., averaged;
-                            with manifest.json's "log_target", exp of that average)
+                            with manifest.json's "log_target", exp of that average times its "smearing")
     model/weights.npz       torch weights as plain arrays (no pickle) + the architecture in the manifest
     model/model.keras       Keras's own format (KerasTuner backend), loaded with Keras's safe mode on
 
@@ -89,7 +89,9 @@ def _save_skops(estimator, folder: Path) -> dict:
 def _save_xgboost(estimator, folder: Path) -> dict:
     """One model as xgboost.json; a bag's members as xgboost-1.json, ... (their predictions averaged)."""
     members = getattr(estimator, "members_", [estimator.booster_])
-    scale = {"log_target": True} if getattr(estimator, "log_target", False) else {}  # predictions are exp(trees')
+    # predictions are exp(trees') times Duan's smearing factor (tuners.families.boosting.smearing)
+    scale = ({"log_target": True, "smearing": float(getattr(estimator, "smearing_", 1.0))}
+             if getattr(estimator, "log_target", False) else {})
     if len(members) == 1:
         members[0].save_model(folder / "xgboost.json")
         return scale
@@ -172,6 +174,7 @@ def _load_xgboost(folder: Path, manifest: dict[str, Any]):
         members.append(member)
     estimator = EarlyStoppedXGB(classes=len(manifest["classes"]), log_target=bool(manifest.get("log_target")))
     estimator.members_, estimator.booster_ = members, members[0]
+    estimator.smearing_ = float(manifest.get("smearing", 1.0))
     return estimator
 
 

@@ -142,8 +142,9 @@ def target_scaling(problem: Problem) -> dict[str, Param]:
         return {}
     return {TARGET_SCALE: Param(Choice(("raw", "log")),
                                 f"the target is positive and right-skewed (skewness {skew:.2f} > {SKEWED:g}; Kuhn "
-                                "and Johnson, Applied Predictive Modeling, 3.2): fitted on its log, or as it is; "
-                                "scored on its own scale either way")}
+                                "and Johnson, Applied Predictive Modeling, 3.2): fitted on its log (mapped back with "
+                                "exp and Duan's smearing factor: a mean, not a median), or as it is; scored on its "
+                                "own scale either way")}
 
 
 def scaling_start(problem: Problem, value: str) -> dict[str, str]:
