@@ -56,6 +56,16 @@ TABLES = (
     _table("carseats", "regression", "ISLR", "Carseats", "Sales", "ISLR (400x10)"),
     _table("penguins", "multiclass", "palmerpenguins", "penguins", "species", "palmerpenguins (344x7, missing values)"),
     _table("wa_churn", "binary", "modeldata", "wa_churn", "churn", "modeldata (7043x19, 27% churn)"),
+    # Added on 2026-12-07 as a new user's tables (first run beside the peers before any change was
+    # measured on them): the study's own train/test column (cells' case) and columns that give the
+    # target away (CreditCard's share and expenditure, spending on a card one was refused) dropped.
+    _table("cells", "binary", "modeldata", "cells", "class", "modeldata (2019x56, cell segmentation)", drop=("case",)),
+    _table("sacramento", "regression", "modeldata", "Sacramento", "price", "modeldata (932x8, house prices)"),
+    _table("boston", "regression", "MASS", "Boston", "medv", "MASS (506x13, house values)"),
+    _table("ad_data", "binary", "modeldata", "ad_data", "Class", "modeldata (333x130, proteins; 27% impaired)"),
+    _table("wage", "regression", "ISLR", "Wage", "wage", "ISLR (3000x10; logwage dropped)", drop=("logwage",)),
+    _table("credit_card", "binary", "AER", "CreditCard", "card", "AER (1319x10, 22% refused; share and "
+           "expenditure dropped)", drop=("share", "expenditure")),
 )
 
 
