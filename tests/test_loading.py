@@ -189,10 +189,18 @@ def test_nan_and_inf_cells(tmp_path):
     assert np.isinf(frame["b"].iloc[3]) and np.isnan(frame["b"].iloc[5])
 
 
-def test_duplicate_and_blank_column_names_are_kept_apart(tmp_path):
-    frame = load(write(tmp_path / "dups.csv", "a,a,,label\n" + "".join(f"{i},{-i},{i * 3},{i % 2}\n" for i in range(20)))).frame
+def test_duplicate_and_blank_column_names_are_kept_apart_and_the_run_says_so(tmp_path):
+    dataset = load(write(tmp_path / "dups.csv", "a,a,,label\n" + "".join(f"{i},{-i},{i * 3},{i % 2}\n" for i in range(20))))
+    frame = dataset.frame
     assert list(frame.columns) == ["a", "a.1", "column_3", "label"]
     assert frame["a.1"].iloc[2] == -2
+    # The run says so (result.json's notes, the report): the names the columns got, and how to choose them.
+    assert dataset.notes == ("column names blank or repeated in the file were made unique: 'a' as 'a.1', a column "
+                             "with no name as 'column_3'; rename them in the file to choose the names",)
+    assert "renamed" not in frame.attrs
+    records = tmp_path / "dups.json"
+    records.write_text("\n".join('{"x": %d, "label": %d}' % (i, i % 2) for i in range(20)), encoding="utf-8")
+    assert load(records).notes == ()  # names unique already: nothing to say
 
 
 def test_unicode_headers_and_bom(tmp_path):

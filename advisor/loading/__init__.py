@@ -9,7 +9,7 @@ from advisor.loading.arrays import read_npz
 from advisor.loading.dataset import Dataset, ImageSample
 from advisor.loading.images import read_image_folder, training_images
 from advisor.loading.numbers import read_formatted_numbers
-from advisor.loading.tables import read_table
+from advisor.loading.tables import read_table, renaming_notes
 from advisor.loading.target import resolve_target
 
 __all__ = ["Dataset", "ImageSample", "load", "read_rows", "training_arrays"]
@@ -19,7 +19,9 @@ def read_rows(path: Path):
     """Just the table of a data file (CSV/TSV/Parquet/.npz), for applying a model to new rows."""
     if path.suffix.lower() == ".npz":
         return read_npz(path)[0]
-    return read_formatted_numbers(read_table(path)[0])[0]  # as the model's training rows were read
+    frame = read_table(path)[0]
+    frame.attrs.pop("renamed", None)
+    return read_formatted_numbers(frame)[0]  # as the model's training rows were read
 
 
 def training_arrays(frame, file_format: str, image_shape: tuple[int, int, int] | None):
@@ -58,7 +60,9 @@ def load(path: str | Path, target: str | None = None) -> Dataset:
         file_format = "npz"
     else:
         frame, file_format = read_table(path)
+        renamed = renaming_notes(frame.attrs.pop("renamed", []))
         frame, notes = read_formatted_numbers(frame)
+        notes = (*renamed, *notes)
     if frame.shape[1] == 0:
         raise InputError(f"{path}: no columns found. Give a file with a header row.")
     if len(frame) == 0:

@@ -184,8 +184,9 @@ def _read_json(path: Path, compressed: bool, encoding: str, lines: bool) -> pd.D
     if nested:
         raise InputError(f"{path}: JSON field(s) {', '.join(nested[:3])} hold nested objects or lists, not values. "
                          "Flatten them into one value a field (pandas.json_normalize), or give a CSV file.")
-    frame.columns = unique_column_names([str(name) for name in frame.columns])
-    return frame
+    names = [str(name) for name in frame.columns]
+    frame.columns = unique_column_names(names)
+    return _with_renames(frame, names)
 
 
 def _nested(frame: pd.DataFrame) -> list[str]:
@@ -201,7 +202,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _to_frame(table: pa.Table, path: Path) -> pd.DataFrame:
-    names = unique_column_names(table.column_names)
+    original = table.column_names
+    names = unique_column_names(original)
     table = table.rename_columns(names)
     # Bytes that are not valid text (a file mixing encodings) arrive as binary: read them as Latin-1.
     for index, field in enumerate(table.schema):
@@ -209,9 +211,26 @@ def _to_frame(table: pa.Table, path: Path) -> pd.DataFrame:
             decoded = [None if v is None else v.decode("latin-1") for v in table.column(index).to_pylist()]
             table = table.set_column(index, field.name, pa.array(decoded, pa.string()))
     try:
-        return table.to_pandas()
+        return _with_renames(table.to_pandas(), original)
     except (pa.ArrowException, ValueError) as error:
         raise InputError(f"{path}: a column cannot be converted ({error}).") from None
+
+
+def _with_renames(frame: pd.DataFrame, original: list[str]) -> pd.DataFrame:
+    """`frame` with attrs["renamed"]: the (name in the file, name given) pairs unique_column_names changed."""
+    frame.attrs["renamed"] = [(old, new) for old, new in zip(original, frame.columns) if old != new]
+    return frame
+
+
+def renaming_notes(renamed: list[tuple[str, str]]) -> tuple[str, ...]:
+    """What the run's notes say about columns whose names were blank or repeated in the file."""
+    if not renamed:
+        return ()
+    shown = ", ".join(f"{old!r} as {new!r}" if old.strip() else f"a column with no name as {new!r}"
+                      for old, new in renamed[:5])
+    more = f" and {len(renamed) - 5} more" if len(renamed) > 5 else ""
+    return (f"column names blank or repeated in the file were made unique: {shown}{more}; "
+            "rename them in the file to choose the names",)
 
 
 def unique_column_names(names: list[str]) -> list[str]:
