@@ -96,8 +96,9 @@ def _models(modality: Modality, spec: FeatureSpec | None, classification: bool, 
     # columns, mostly categorical); the histogram booster takes dense arrays only.
     dense = [] if classification else [FunctionTransformer(_dense, accept_sparse=True)]
     return (
-        make_pipeline(preprocessor(spec, text_features=PROBE_TEXT_FEATURES), linear),
-        make_pipeline(preprocessor(spec, scale=False, text_features=PROBE_TEXT_FEATURES), *dense, nonlinear),
+        make_pipeline(preprocessor(spec, text_features=PROBE_TEXT_FEATURES, classification=classification), linear),
+        make_pipeline(preprocessor(spec, scale=False, text_features=PROBE_TEXT_FEATURES, classification=classification),
+                      *dense, nonlinear),
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import RunFailed
+from advisor.features import describe
 from advisor.types import Family
 from tuners.bagging import check_reserve, choose_bag
 from tuners.data import Problem
@@ -177,7 +178,8 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
         manifest["refit_all_rows"] = len(problem.x_train) + len(problem.x_test)
     save_model(model, manifest, model_dir)
     return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details,
-            "kept": kept_model(definition, model, bool(settings.refit_all), bag.check)}
+            "kept": {**kept_model(definition, model, bool(settings.refit_all), bag.check),
+                     **({"inputs": describe(problem.spec)} if problem.spec.columns else {})}}
 
 
 def kept_model(definition, model, every_row: bool, check: dict[str, Any] | None = None) -> dict[str, Any]:

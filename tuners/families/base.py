@@ -184,9 +184,12 @@ def input_width(problem: Problem) -> int:
     if not hasattr(problem.x_train, "iloc"):  # image or sequence arrays
         return int(np.prod(problem.x_train.shape[1:]))
     sample = problem.x_train.iloc[:WIDTH_SAMPLE_ROWS]
-    return int(preprocessor(problem.spec).fit_transform(sample).shape[1])
+    features = preprocessor(problem.spec, classification=bool(problem.classes))
+    labels = None if problem.y_train is None else problem.y_train[:WIDTH_SAMPLE_ROWS]
+    return int(features.fit_transform(sample, labels).shape[1])
 
 
-def pipeline(problem: Problem, model, scale: bool = True) -> Pipeline:
+def pipeline(problem: Problem, model, scale: bool = True, splines: int = 0) -> Pipeline:
     """Preprocessing (fitted inside each fold) followed by the model."""
-    return Pipeline([("features", preprocessor(problem.spec, scale=scale)), ("model", model)])
+    features = preprocessor(problem.spec, scale=scale, classification=bool(problem.classes), splines=splines)
+    return Pipeline([("features", features), ("model", model)])
