@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler, TargetEncoder
+from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 
 from advisor.types import ColumnKind, ColumnProfile
 
@@ -77,14 +77,10 @@ def feature_frame(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
 
 
 def preprocessor(spec: FeatureSpec, scale: bool = True, text_features: int = TEXT_FEATURES,
-                 classification: bool = False, splines: int = 0) -> ColumnTransformer:
+                 classification: bool = False) -> ColumnTransformer:
     """Impute (+ scale) numbers, encode categories, TF-IDF each text column. Fit it inside the folds,
-    with the target (`classification` says which kind) where `spec.target_mean` names columns.
-    `splines`: knots of a cubic B-spline basis each number is expanded in (0: the number as it is)."""
-    numeric_steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
-    if splines:
-        numeric_steps.append(SplineTransformer(n_knots=splines, degree=3, extrapolation="linear"))
-    numeric_steps += [StandardScaler()] if scale else []
+    with the target (`classification` says which kind) where `spec.target_mean` names columns."""
+    numeric_steps = [SimpleImputer(strategy="median", keep_empty_features=True)] + ([StandardScaler()] if scale else [])
     categorical = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_CATEGORIES)
     parts = []
     if spec.numeric or spec.datetime:

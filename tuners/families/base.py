@@ -189,7 +189,7 @@ def input_width(problem: Problem) -> int:
     return int(features.fit_transform(sample, labels).shape[1])
 
 
-def pipeline(problem: Problem, model, scale: bool = True, splines: int = 0) -> Pipeline:
+def pipeline(problem: Problem, model, scale: bool = True) -> Pipeline:
     """Preprocessing (fitted inside each fold) followed by the model."""
-    features = preprocessor(problem.spec, scale=scale, classification=bool(problem.classes), splines=splines)
+    features = preprocessor(problem.spec, scale=scale, classification=bool(problem.classes))
     return Pipeline([("features", features), ("model", model)])
