@@ -19,9 +19,7 @@ def read_rows(path: Path):
     """Just the table of a data file (CSV/TSV/Parquet/.npz), for applying a model to new rows."""
     if path.suffix.lower() == ".npz":
         return read_npz(path)[0]
-    frame = read_table(path)[0]
-    frame.attrs.pop("renamed", None)
-    return read_formatted_numbers(frame)[0]  # as the model's training rows were read
+    return read_formatted_numbers(read_table(path)[0])[0]  # as the model's training rows were read
 
 
 def training_arrays(frame, file_format: str, image_shape: tuple[int, int, int] | None):
@@ -59,10 +57,9 @@ def load(path: str | Path, target: str | None = None) -> Dataset:
         frame, _, image_shape = read_npz(path)  # its label column is named "label", found by convention
         file_format = "npz"
     else:
-        frame, file_format = read_table(path)
-        renamed = renaming_notes(frame.attrs.pop("renamed", []))
+        frame, file_format, renamed = read_table(path)
         frame, notes = read_formatted_numbers(frame)
-        notes = (*renamed, *notes)
+        notes = (*renaming_notes(renamed), *notes)
     if frame.shape[1] == 0:
         raise InputError(f"{path}: no columns found. Give a file with a header row.")
     if len(frame) == 0:

@@ -40,8 +40,14 @@ FOREIGN_MAGIC = {
 }
 
 
-def read_table(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read a table file; return the frame and its format name (csv, tsv, parquet)."""
+def read_table(path: Path) -> tuple[pd.DataFrame, str, list[tuple[str, str]]]:
+    """Read a table file; return the frame, its format name (csv, tsv, parquet, json) and the
+    (name in the file, name given) pairs of the columns whose names were blank or repeated."""
+    frame, file_format = _read_any(path)
+    return frame, file_format, frame.attrs.pop("renamed", [])
+
+
+def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
     raw_head = _read_bytes(path, 8)
     if not raw_head:
         raise InputError(f"{path}: the file is empty. Give a CSV/TSV or Parquet file with a header row and data rows.")
