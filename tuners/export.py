@@ -5,6 +5,8 @@
     model/model.skops       scikit-learn models (linear, naive Bayes, k-means)
     model/xgboost.json      XGBoost's own JSON model format (a bag: xgboost-1.json, ..., averaged;
                             with manifest.json's "log_target", exp of that average times its "smearing")
+    model/member-1/, ...    a blend (tuners/blending.py): each member a model folder like this one, their
+                            class probabilities or predictions averaged with manifest.json's "blend" weights
     model/weights.npz       torch weights as plain arrays (no pickle) + the architecture in the manifest
     model/model.keras       Keras's own format (KerasTuner backend), loaded with Keras's safe mode on
 
@@ -71,23 +73,28 @@ def skops_io():
 
 
 def save_model(model, manifest: dict[str, Any], folder: Path) -> None:
-    skops = skops_io()
+    """`model` (a fitted pipeline, or a blend of them) in its format's files, and manifest.json."""
     folder.mkdir(parents=True, exist_ok=True)
-    features, estimator = model.named_steps["features"], model.named_steps["model"]
-    skops.dump(features, folder / "features.skops")
     if manifest["format"] not in FORMATS:
         raise ValueError(f"unknown model format {manifest['format']!r}")
-    extra = FORMATS[manifest["format"]][0](estimator, folder)
+    extra = FORMATS[manifest["format"]][0](model, folder, manifest)
     (folder / "manifest.json").write_text(json.dumps(dict(manifest, **extra), indent=2), encoding="utf-8")
 
 
-def _save_skops(estimator, folder: Path) -> dict:
-    skops_io().dump(estimator, folder / "model.skops")
+def _estimator(model, folder: Path):
+    """A pipeline's fitted preprocessing saved as features.skops; its last step returned to be saved."""
+    skops_io().dump(model.named_steps["features"], folder / "features.skops")
+    return model.named_steps["model"]
+
+
+def _save_skops(model, folder: Path, manifest: dict[str, Any]) -> dict:
+    skops_io().dump(_estimator(model, folder), folder / "model.skops")
     return {}
 
 
-def _save_xgboost(estimator, folder: Path) -> dict:
+def _save_xgboost(model, folder: Path, manifest: dict[str, Any]) -> dict:
     """One model as xgboost.json; a bag's members as xgboost-1.json, ... (their predictions averaged)."""
+    estimator = _estimator(model, folder)
     members = getattr(estimator, "members_", [estimator.booster_])
     # predictions are exp(trees') times Duan's smearing factor (tuners.families.boosting.smearing)
     scale = ({"log_target": True, "smearing": float(getattr(estimator, "smearing_", 1.0))}
@@ -107,13 +114,15 @@ def _network(estimator) -> dict:
                         "y_std": getattr(estimator, "y_std_", 1.0)}}
 
 
-def _save_torch(estimator, folder: Path) -> dict:
+def _save_torch(model, folder: Path, manifest: dict[str, Any]) -> dict:
+    estimator = _estimator(model, folder)
     state = {k: v.detach().cpu().numpy() for k, v in estimator.network_.state_dict().items()}
     np.savez(folder / "weights.npz", **state)
     return _network(estimator)
 
 
-def _save_keras(estimator, folder: Path) -> dict:
+def _save_keras(model, folder: Path, manifest: dict[str, Any]) -> dict:
+    estimator = _estimator(model, folder)
     estimator.model_.save(folder / "model.keras")
     return _network(estimator)
 
@@ -121,7 +130,7 @@ def _save_keras(estimator, folder: Path) -> dict:
 @dataclasses.dataclass(frozen=True, eq=False)
 class LoadedModel:
     manifest: dict[str, Any]
-    features: Any
+    features: Any  # the fitted preprocessing; None where the estimator takes the feature frame (a blend)
     estimator: Any
 
     @property
@@ -129,7 +138,7 @@ class LoadedModel:
         return FeatureSpec(**{k: tuple(v) for k, v in self.manifest["spec"].items()})
 
     def transform(self, frame):
-        return self.features.transform(frame)
+        return frame if self.features is None else self.features.transform(frame)
 
     def predict(self, frame) -> np.ndarray:
         return self.estimator.predict(self.transform(frame))
@@ -145,9 +154,9 @@ def load_model(folder: Path) -> LoadedModel:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{folder}: no exported model here (manifest.json missing). Run 'advisor recommend' first.") from None
-    features = _load_skops(folder / "features.skops")
     if manifest.get("format") not in FORMATS:
         raise InputError(f"{folder}: unknown model format {manifest.get('format')!r} in manifest.json.")
+    features = _load_skops(folder / "features.skops") if (folder / "features.skops").exists() else None
     return LoadedModel(manifest, features, FORMATS[manifest["format"]][1](folder, manifest))
 
 
@@ -209,11 +218,32 @@ def _load_keras(folder: Path, manifest: dict[str, Any]):
     return estimator
 
 
-# Model formats by name (FamilyDef.model_format): (save(estimator, folder) -> manifest additions, load(folder, manifest)).
+def _save_blend(blend, folder: Path, manifest: dict[str, Any]) -> dict:
+    """A blend (tuners/blending.py): each member a model folder of its own, member-1 (the chosen
+    configuration), member-2, ...; the manifest lists their weights."""
+    for number, (model, member) in enumerate(zip(blend.models, blend.manifests), 1):
+        save_model(model, {**manifest, **member}, folder / f"member-{number}")
+    return {"blend": {"members": [m["family"] for m in blend.manifests], "weights": list(blend.weights)}}
+
+
+def _load_blend(folder: Path, manifest: dict[str, Any]):
+    from tuners.blending import Blend
+
+    weights = (manifest.get("blend") or {}).get("weights")
+    if not isinstance(weights, list) or not weights or not all(isinstance(w, (int, float)) for w in weights):
+        raise InputError(f"{folder}: manifest.json's blend lists no weights. Export the model again with "
+                         "'advisor recommend'.")
+    members = [load_model(folder / f"member-{number}") for number in range(1, len(weights) + 1)]
+    return Blend(members, weights, bool(manifest["classes"]))
+
+
+# Model formats by name (FamilyDef.model_format, and "blend"): (save(model, folder, manifest) -> manifest
+# additions, load(folder, manifest) -> the estimator LoadedModel applies to the preprocessed frame).
 # A new format is a pair of functions and one entry here.
 FORMATS = {
     "skops": (_save_skops, lambda folder, manifest: _load_skops(folder / "model.skops")),
     "xgboost": (_save_xgboost, _load_xgboost),
     "torch": (_save_torch, _load_torch),
     "keras": (_save_keras, _load_keras),
+    "blend": (_save_blend, _load_blend),
 }

@@ -1,6 +1,7 @@
 """The finish of a search, whichever backend ran it: the trial to keep (the defaults and the
 seeds' start are kept unless a tuned trial beats the better of them by more than one standard
-error), its refit on all training rows, one score on the test split beside the family's default
+error), its refit on all training rows (a bag, and a blend with another family's model, where
+checks on folds of their own find them better), one score on the test split beside the family's default
 configuration, and the export."""
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pandas as pd
 from advisor.errors import RunFailed
 from advisor.features import describe
 from advisor.types import Family
+from tuners import blending
 from tuners.bagging import check_reserve, choose_bag
+from tuners.blending import Blend, BlendChoice, choose_blend
 from tuners.data import Problem
 from tuners.export import save_model
 from tuners.families import family_def
@@ -128,7 +131,8 @@ def refit_best(problem: Problem, family: Family, records: list[TrialRecord], anc
     for candidate in ranked[:REFIT_TRIES]:
         try:
             finished = finish(problem, family, candidate.config, model_dir, settings, anchors.get("defaults"),
-                              candidate, _validated_anchor(records, anchors, "defaults"))
+                              own_fits(candidate, records), own_fits(_validated_anchor(records, anchors, "defaults"),
+                                                                      records))
         except DivergedError as error:
             diverged.append(f"trial {candidate.trial_id}: {error}")
             continue
@@ -140,24 +144,45 @@ def refit_best(problem: Problem, family: Family, records: list[TrialRecord], anc
                        "Run again with another --seed or a larger --budget.")
 
 
+def own_fits(record: TrialRecord | None, records: list[TrialRecord]) -> TrialRecord | None:
+    """`record` with the seconds of its own fits, by which the finish prices its checks and refits:
+    a population trial's seconds were spent on all of its members (8 linear models a Ray trial:
+    sacramento's 1.44 s for 5 folds priced the blend check at 3 s where it took 0.4 s)."""
+    if record is None or record.population is None or not record.seconds:
+        return record
+    return dataclasses.replace(record, seconds=record.seconds / population_sizes(records).get(record.population, 1))
+
+
+def population_sizes(records: list[TrialRecord]) -> dict[str, int]:
+    """How many configurations each population trial trained together (its members' records)."""
+    sizes: dict[str, int] = {}
+    for r in records:
+        if r.population is not None:
+            sizes[r.population] = sizes.get(r.population, 0) + 1
+    return sizes
+
+
 def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: Path, settings: TuneSettings,
            baseline_config: dict[str, Any] | None = None, chosen: TrialRecord | None = None,
            baseline_trial: TrialRecord | None = None) -> dict:
     """Refit `config` (trial `chosen`'s) on all training rows: a bag of FamilyDef.bag models where
     the family keeps one and the check on the search's folds does not find one model better
-    (tuners/bagging.py); score it once on the test split, beside the defaults as the library fits
+    (tuners/bagging.py), blended with the family's partner where the blend check finds the blend
+    better (tuners/blending.py); score it once on the test split, beside the defaults as the library fits
     them (one model; refitted too, unless the kept model is one of the defaults, with as long as
     their validated fits took: `baseline_trial`); export it."""
     definition = family_def(family, settings.tuner)
     y_train = problem.y_train
-    bag = choose_bag(definition, config, chosen, problem, settings.budget_s,
-                     _check_until(settings, chosen, definition.bag))
-    model = _fit(definition, config, problem, problem.x_train, y_train,
-                 refit_deadline(settings, validated_seconds(chosen, problem, bag.members)), bag.members)
+    until = _check_until(settings, chosen, definition.bag)
+    bag = choose_bag(definition, config, chosen, problem, settings.budget_s, until)
+    blend = choose_blend(definition, config, chosen, problem, _partner(definition), settings.budget_s, until)
+    fits = _KeptFits(definition, config, bag.members, blend, problem)
+    single, model = fits.fit(problem.x_train, y_train,
+                             refit_deadline(settings, validated_seconds(chosen, problem, bag.members)), settings)
     tested = report_metrics(problem.metric, model, problem.x_test, problem.y_test, problem.classes)
     baseline_config = baseline_config or definition.defaults(problem)
     baseline_tested = tested
-    if bag.members or not _same_config(config, baseline_config):  # the defaults as the library fits them
+    if bag.members or blend.partner or not _same_config(config, baseline_config):  # the defaults as the library fits them
         # cut at the 4.5 s floor, XGBoost's 100 default trees on 320,000 rows stopped early and scored
         # 0.69 on the test rows where they validated at 0.86: "tuned 0.87 vs 0.69" overstated the search
         baseline = _fit(definition, baseline_config, problem, problem.x_train, y_train,
@@ -172,27 +197,64 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
     }
     details = test_details(problem.metric, model, problem.x_test, problem.y_test, problem.classes, settings.seed)
     if settings.refit_all:  # for production: every labelled row, once the test score is taken
-        model = _fit(definition, config, problem, _joined(problem.x_train, problem.x_test),
-                     None if y_train is None else np.concatenate([y_train, problem.y_test]), refit_deadline(settings),
-                     bag.members)
+        single, model = fits.fit(_joined(problem.x_train, problem.x_test),
+                                 None if y_train is None else np.concatenate([y_train, problem.y_test]),
+                                 refit_deadline(settings), settings)
         manifest["refit_all_rows"] = len(problem.x_train) + len(problem.x_test)
-    save_model(model, manifest, model_dir)
+    save_model(model, dict(manifest, format="blend") if blend.partner else manifest, model_dir)
     return {"test": tested, "baseline_config": baseline_config, "baseline_test": baseline_tested, "details": details,
-            "kept": {**kept_model(definition, model, bool(settings.refit_all), bag.check),
+            "kept": {**kept_model(definition, single, bool(settings.refit_all), bag.check, blend.check),
                      **({"inputs": describe(problem.spec)} if problem.spec.columns else {})}}
 
 
-def kept_model(definition, model, every_row: bool, check: dict[str, Any] | None = None) -> dict[str, Any]:
+def _partner(definition):
+    """The family the kept model may be blended with (FamilyDef.blend_with), where it trains on the same inputs."""
+    partner = definition.blend_with and family_def(definition.blend_with)
+    return partner if partner and partner.inputs == definition.inputs else None
+
+
+@dataclasses.dataclass(frozen=True)
+class _KeptFits:
+    """The kept model's refits: the chosen configuration (a bag of `members`, or one model), and
+    where the blend check kept a blend, the partner's start beside it (one model)."""
+    definition: Any
+    config: dict[str, Any]
+    members: int
+    blend: BlendChoice
+    problem: Problem
+
+    def fit(self, x, y, until: float | None, settings: TuneSettings):
+        """(the chosen configuration's model, the model kept: that one or the blend)."""
+        single = _fit(self.definition, self.config, self.problem, x, y, until, self.members)
+        if self.blend.partner is None:
+            return single, single
+        partner_def = family_def(self.blend.partner)
+        partner = _fit(partner_def, self.blend.config, self.problem, x, y, refit_deadline(settings))
+        manifests = [{"family": self.definition.family.value, "format": self.definition.model_format,
+                      "config": self.config},
+                     {"family": self.blend.partner.value, "format": partner_def.model_format, "config": self.blend.config}]
+        return single, Blend([single, partner], [round(1 - self.blend.weight, 6), self.blend.weight],
+                             bool(self.problem.classes), manifests)
+
+
+def kept_model(definition, model, every_row: bool, check: dict[str, Any] | None = None,
+               blend: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the exported model is: its number of members and how they were fitted (FamilyDef.bag),
-    and where the family keeps a bag, the check that chose it or one model (`bag_check`)."""
+    where the family keeps a bag, the check that chose it or one model (`bag_check`), and where it
+    has a partner, the check that blended it with it or not (`blend`)."""
     members = len(getattr(model[-1], "members_", ())) or 1
     rows = "every labelled row (--refit-all)" if every_row else "all training rows"
-    checked = {} if check is None else {"bag_check": check}
+    checked = ({} if check is None else {"bag_check": check}) | ({} if blend is None else {"blend": blend})
     why = "" if check is None else f" ({check['reason']})"
     if members == 1:
-        return {"members": 1, "how": f"the chosen configuration, refitted on {rows}{why}", **checked}
-    return {"members": members, "how": f"{members} models of the chosen configuration, bagged over {rows}: "
-                                       + definition.bag_note.format(members=members) + why, **checked}
+        how = f"the chosen configuration, refitted on {rows}{why}"
+    else:
+        how = (f"{members} models of the chosen configuration, bagged over {rows}: "
+               + definition.bag_note.format(members=members) + why)
+    if blend and blend["kept"] == "blend":
+        how += (f"; blended with {blend['partner']}'s starting configuration (one model on the same rows) at "
+                f"{blend['weight']:.0%} weight ({blend['reason']})")
+    return {"members": members, "how": how, **checked}
 
 
 def _check_until(settings: TuneSettings, chosen: TrialRecord | None, bag: int) -> float | None:
@@ -257,23 +319,21 @@ RESERVE_MAX_SHARE = 0.5  # the search keeps at least half of its budget
 
 
 def finish_cost(records: list[TrialRecord], problem: Problem, settings: TuneSettings, budget_s: float,
-                bag: int = 0) -> float:
+                bag: int = 0, blend: bool = False) -> float:
     """Seconds to keep for the finish, from the fits the trials measured (reserve_for)."""
     return reserve_for(records, len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test),
-                       settings.refit_all, budget_s, bag, len(problem.splits))
+                       settings.refit_all, budget_s, bag, len(problem.splits), blend)
 
 
 def reserve_for(records: list[TrialRecord], fold_rows: int, train_rows: int, test_rows: int, refit_all: bool,
-                budget_s: float, bag: int = 0, folds: int = 1) -> float:
+                budget_s: float, bag: int = 0, folds: int = 1, blend: bool = False) -> float:
     """Seconds to keep for the finish: a slow-ish fit of the trials' (the 75th percentile of the
     seconds per fold), times the fits to come in a fold's rows: the bag check on the `folds` folds
-    where it will run (tuners/bagging.py), the kept model (one fit on all training rows, or `bag`
+    where it will run (tuners/bagging.py), the blend check where the family has a partner
+    (tuners/blending.py, priced at the trials' fits), the kept model (one fit on all training rows, or `bag`
     fits of about a fold's rows each, FamilyDef.bag), the library's defaults, and the kept model
     again on every row with --refit-all."""
-    members: dict[str, int] = {}  # a population trial's seconds were spent on all of its members
-    for r in records:
-        if r.population is not None:
-            members[r.population] = members.get(r.population, 0) + 1
+    members = population_sizes(records)  # a population trial's seconds were spent on all of its members
     fits = sorted(r.seconds / r.folds_done / members.get(r.population, 1)
                   for r in records if r.status == "completed" and r.seconds and r.folds_done)
     if not fits:
@@ -282,5 +342,5 @@ def reserve_for(records: list[TrialRecord], fold_rows: int, train_rows: int, tes
     scale = train_rows / max(1, fold_rows)
     kept = kept_fits(bag, train_rows, fold_rows)
     everything = max(bag, (train_rows + test_rows) / max(1, fold_rows)) if refit_all else 0.0
-    check = check_reserve(per_fit, folds, bag, budget_s)
+    check = check_reserve(per_fit, folds, bag, budget_s) + blending.check_reserve(blend, per_fit, folds, budget_s)
     return min(RESERVE_MAX_SHARE * budget_s, per_fit * (kept + scale + everything) + check)

@@ -16,7 +16,7 @@ from tuners import export, plan
 from tuners.backends import BACKENDS, backend_for, load, search_for
 from tuners.data import check_inputs, metric_reason, prepare
 from tuners.families import FAMILIES, family_def
-from tuners.finish import TuningFailed, anchor_of, refit_best
+from tuners.finish import TuningFailed, anchor_of, population_sizes, refit_best
 from tuners.settings import TuneSettings
 from tuners.space import scale_of
 
@@ -123,10 +123,7 @@ def _takers() -> dict[str, list[str]]:
 
 def _populations(records) -> dict[str, int]:
     """How many configurations each Ray trial trained at once (1: one per trial), and in how many trials."""
-    sizes: dict[str, int] = {}
-    for record in records:
-        if record.population is not None:
-            sizes[record.population] = sizes.get(record.population, 0) + 1
+    sizes = population_sizes(records)
     return {"population": max(sizes.values(), default=1), "population_trials": len(sizes)}
 
 

@@ -51,6 +51,9 @@ class FamilyDef:
     # configuration once per fold and averages them (boosting); 0 keeps one model fitted on all rows.
     bag: int = 0
     bag_note: str = ""  # how the bag's members are fitted, for the result's `model.how` and the report
+    # The family whose start configuration the kept model may be blended with, where the blend
+    # beats it alone on folds of their own (tuners/blending.py); None for none.
+    blend_with: Family | None = None
 
 
 TORCH_NOTE = ("the members of a trial share the architecture, batch size and optimiser and differ in learning rate, "

@@ -241,4 +241,5 @@ BAG_NOTE = ("each trained on the rows outside one of {members} folds, its trees 
             "against one early-stopped model and against a refit on every row in bench/results/boosting_refit.md)")
 
 BOOSTING = FamilyDef(Family.BOOSTING, space, build, defaults, iterative=True, model_format="xgboost",
-                     library="xgboost", bag=BAG, bag_note=BAG_NOTE)
+                     library="xgboost", bag=BAG, bag_note=BAG_NOTE,
+                     blend_with=Family.LINEAR)

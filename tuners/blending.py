@@ -1,0 +1,190 @@
+"""Whether the model a run keeps is its chosen configuration alone or a blend with another
+family's model, measured on cross-validation folds where that is cheap.
+
+AutoGluon's edge on the tables where it led (wage, sacramento, randhie in bench/results/peers_30s.md)
+is its weighted ensemble of different families (Caruana et al., "Ensemble selection from libraries
+of models", ICML 2004). A linear model and a boosted tree ensemble err differently: the first is
+smooth and extrapolates, the second cuts the space into boxes. So before the refit the chosen
+configuration and its family's partner (FamilyDef.blend_with, at the seeds' start of its space)
+are each fitted on 5 folds of their own (the next seed, as the bag check does: on the search's folds
+the chosen configuration's score is the best of many, luckier than a partner scored once); their
+held-out predictions (class probabilities, or values) are averaged with the partner's weight on a
+grid of WEIGHTS, the weight with the highest score over the folds is taken, and the blend replaces
+the chosen model only where it beats it by more than MARGIN_SE paired standard errors fold by fold.
+bench/results/blend.md measures the rule and its margin."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+from sklearn import metrics
+
+from advisor.stats import paired_se
+from advisor.types import Family
+from tuners.data import Problem, take, validation_splits
+from tuners.records import TrialRecord
+
+# The partner's weight in the blend: 0.1 to 0.9 (the chosen model alone is the alternative, the
+# partner alone is another family, which the rules and the race decide).
+WEIGHTS = tuple(round(0.1 * k, 1) for k in range(1, 10))
+# The blend replaces the chosen model where it beats it by more than this many paired standard
+# errors on the check's folds (the one-standard-error rule, as the search's anchors are kept).
+# bench/results/blend.md sweeps it over 112 set-split-families (the linear family at its defaults,
+# boosting at the seeds' start, 18 tables on two splits): where the chosen family leads its partner
+# in validation (51, the family a run keeps), 1 s.e. blends 22 and gains +0.31 test points on average
+# (12 higher, 7 lower, worst -2.99: ad_data, 2 of 67 test rows); 0.5 s.e. +0.41 with 29 blends and 9
+# lower; 2 s.e. +0.05. The one-standard-error rule is kept, as elsewhere in the finish.
+MARGIN_SE = 1.0
+CHECK_SHARE = 0.1  # the check runs where its fits take at most this share of the search budget
+METRICS = ("accuracy", "balanced_accuracy", "r2")  # what a blend is scored by (not clustering)
+
+
+class Blend:
+    """Fitted models' class probabilities (classification) or predictions (regression), averaged
+    with `weights`; the first model is the run's chosen configuration. `manifests`: what each
+    member's own manifest.json says beside the run's (family, format, configuration), for the export."""
+
+    def __init__(self, models: list, weights: list[float], classes: bool, manifests: list[dict] | None = None):
+        self.models, self.weights, self.classes, self.manifests = models, weights, classes, manifests or []
+
+    def predict_proba(self, x) -> np.ndarray:
+        return sum(w * m.predict_proba(x) for m, w in zip(self.models, self.weights))
+
+    def predict(self, x) -> np.ndarray:
+        if self.classes:
+            return self.predict_proba(x).argmax(axis=1)
+        return sum(w * np.asarray(m.predict(x), dtype=float) for m, w in zip(self.models, self.weights))
+
+
+@dataclasses.dataclass(frozen=True)
+class BlendChoice:
+    partner: Family | None  # the family blended in, or None to keep the chosen model alone
+    config: dict[str, Any] | None  # the partner's configuration
+    weight: float  # the partner's weight (0 where none)
+    check: dict[str, Any] | None  # result.json's model.blend; None where the family has no partner
+
+
+def check_fits(folds: int) -> float:
+    """The check's cost in fits of a fold's rows: both models on every fold, and the partner's refit."""
+    return 2 * folds + 1
+
+
+def worth_checking(per_fit_s: float, folds: int, budget_s: float) -> bool:
+    return per_fit_s * check_fits(folds) <= CHECK_SHARE * budget_s
+
+
+def check_reserve(blend: bool, per_fit_s: float, folds: int, budget_s: float) -> float:
+    """Seconds the search keeps back for the check (0 where it will not run)."""
+    return per_fit_s * check_fits(folds) if blend and worth_checking(per_fit_s, folds, budget_s) else 0.0
+
+
+def choose_blend(definition, config: dict[str, Any], chosen: TrialRecord | None, problem: Problem, partner_def,
+                 budget_s: float, until: float | None) -> BlendChoice:
+    """A blend of `config` (trial `chosen`'s) with `partner_def`'s start, or the chosen model alone.
+    Runs where it costs at most CHECK_SHARE of `budget_s` at the chosen trial's seconds a fold, and
+    stops by `until` (time.time()), or by twice its expected cost from now if later."""
+    if partner_def is None:
+        return BlendChoice(None, None, 0.0, None)
+    partner = partner_def.family.value
+    if problem.metric not in METRICS or problem.y_train is None or len(problem.splits) < 2:
+        return _alone(partner, "not checked: one validation split gives no standard error to weigh a blend by")
+    if chosen is None or chosen.status != "completed" or not chosen.seconds_per_fold:
+        return _alone(partner, "not checked: the chosen configuration has no score on every fold")
+    cost = chosen.seconds_per_fold * check_fits(len(problem.splits))
+    if not worth_checking(chosen.seconds_per_fold, len(problem.splits), budget_s):
+        return _alone(partner, f"not checked: it would take about {cost:.0f} s, over {CHECK_SHARE:.0%} of the budget")
+    until = _check_deadline(until, cost, budget_s)
+    fresh = validation_splits(len(problem.y_train), problem.y_train, problem.task, problem.seed + 1,
+                              len(problem.splits))
+    fresh_problem = dataclasses.replace(problem, splits=fresh)
+    partner_config = partner_def.space(problem).start
+    try:
+        held = [_held_out(d, c, fresh_problem, until) for d, c in ((definition, config), (partner_def, partner_config))]
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # a check, not the run: it keeps the model
+        return _alone(partner, f"not checked: {type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}")
+    if any(h is None for h in held):
+        return _alone(partner, "not checked: the budget ended before both were scored on every fold, or a fold's "
+                               "training rows lacked a class")
+    return _decided(partner_def.family, partner_config, problem, fresh, *held)
+
+
+def _check_deadline(until: float | None, cost: float, budget_s: float) -> float:
+    """When the check gives up: CHECK_SHARE of the budget from now (or twice its expected cost, if
+    more), and no later than the run's `until` allows, which Ray's stop may have eaten into: then
+    twice the expected cost from now. The cost is priced at the chosen trial's fits, and the partner
+    may be slower (boosting beside a linear model on 10,000 rows: 16 s runs took 32 s before this)."""
+    now = time.time()
+    deadline = now + max(2 * cost, CHECK_SHARE * budget_s)
+    return deadline if until is None else min(deadline, max(until, now + 2 * cost))
+
+
+def _held_out(definition, config: dict[str, Any], problem: Problem, until: float | None) -> np.ndarray | None:
+    """The model's predictions for each training row from the fold that leaves it out (class
+    probabilities or values), or None where the folds left would end past `until` at the pace of
+    the folds done, or where a fold's model lacks a class (a class of fewer rows than folds)."""
+    width = (len(problem.classes),) if problem.classes else ()
+    found = np.zeros((len(problem.y_train),) + width)
+    started = time.time()
+    for done, (train, valid) in enumerate(problem.splits):
+        pace = (time.time() - started) / done if done else 0.0
+        if until is not None and time.time() + pace * (len(problem.splits) - done) > until:
+            return None
+        model = definition.build(config, problem).fit(take(problem.x_train, train), problem.y_train[train])
+        out = _output(model, take(problem.x_train, valid), bool(problem.classes))
+        if out.shape[1:] != width:
+            return None
+        found[valid] = out
+    return found
+
+
+def _output(model, x, classes: bool) -> np.ndarray:
+    return model.predict_proba(x) if classes else np.asarray(model.predict(x), dtype=float)
+
+
+def fold_scores(metric: str, y: np.ndarray, output: np.ndarray, splits) -> np.ndarray:
+    """The score of held-out `output` on each fold's rows."""
+    return np.array([_score(metric, y[valid], output[valid]) for _, valid in splits])
+
+
+def _score(metric: str, y: np.ndarray, output: np.ndarray) -> float:
+    if metric == "r2":
+        return float(metrics.r2_score(y, output))
+    predicted = output.argmax(axis=1)
+    scorer = metrics.accuracy_score if metric == "accuracy" else metrics.balanced_accuracy_score
+    return float(scorer(y, predicted))
+
+
+def _decided(partner: Family, partner_config: dict[str, Any], problem: Problem, splits, own: np.ndarray,
+             other: np.ndarray) -> BlendChoice:
+    """The partner's weight with the highest score over the folds; the blend only where it beats the
+    chosen model alone by more than MARGIN_SE paired standard errors."""
+    y = problem.y_train
+    alone = fold_scores(problem.metric, y, own, splits)
+    partner_alone = fold_scores(problem.metric, y, other, splits)
+    blends = {w: fold_scores(problem.metric, y, (1 - w) * own + w * other, splits) for w in WEIGHTS}
+    weight = max(WEIGHTS, key=lambda w: (blends[w].mean(), -w))
+    sem = paired_se(blends[weight], alone)
+    take_blend = blends[weight].mean() - alone.mean() > MARGIN_SE * sem
+    scores = (f"over {len(splits)} folds of their own the chosen model scored {alone.mean():.4f}, {partner.value}'s "
+              f"start {partner_alone.mean():.4f}, the two blended with {partner.value} at {weight:.0%} "
+              f"{blends[weight].mean():.4f}")
+    margin = f"{MARGIN_SE:g} standard error of the differences ({MARGIN_SE * sem:.4f})"
+    reason = (f"{scores}, better than the chosen model alone by more than {margin}: the blend is kept" if take_blend
+              else f"{scores}: the chosen model is kept alone (the blend is not better by more than {margin})")
+    check = {"kept": "blend" if take_blend else "alone", "partner": partner.value, "weight": weight if take_blend else 0.0,
+             "best_weight": weight,
+             "scores": {"alone": round(float(alone.mean()), 6), "partner": round(float(partner_alone.mean()), 6),
+                        "blend": round(float(blends[weight].mean()), 6)},
+             "sem": round(sem, 6), "folds": len(splits), "reason": reason}
+    if not take_blend:
+        return BlendChoice(None, None, 0.0, check)
+    return BlendChoice(partner, partner_config, weight, dict(check, partner_config=partner_config))
+
+
+def _alone(partner: str, reason: str) -> BlendChoice:
+    return BlendChoice(None, None, 0.0, {"kept": "alone", "partner": partner, "weight": 0.0, "best_weight": None,
+                                         "scores": None,
+                                         "sem": None, "folds": 0, "reason": reason})
