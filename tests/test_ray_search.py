@@ -77,9 +77,10 @@ def test_the_fine_stage_narrows_around_the_best_and_keeps_back_what_the_finish_w
     # refits the defaults on 100 rows: 5 + 1.25 s kept back from the end. The bag check (one model and
     # a bag of 5 on each of 5 folds: 25 s) is over a tenth of the 100 s budget: it will not run.
     assert abs((ends - phase.until) - 6.25) < 1e-6
-    # With 1000 s it will, and the search keeps its 25 s back too.
+    # Nor will the blend check with the linear family (both models on 5 folds and the partner's refit:
+    # 11 s). With 1000 s both will, and the search keeps their 25 + 11 s back too.
     phase = ray_search.fine_phase(SPACE, Family.BOOSTING, _settings(10), (80, 100, 25, 5), ends, 1000.0, finished)
-    assert abs((ends - phase.until) - 31.25) < 1e-6
+    assert abs((ends - phase.until) - (6.25 + 25 + 11)) < 1e-6
 
 
 def test_a_resumed_searcher_keeps_its_stage_and_what_finished(tmp_path):
