@@ -46,6 +46,7 @@ class Family(str, enum.Enum):
     NAIVE_BAYES = "naive_bayes"
     KMEANS = "kmeans"
     BOOSTING = "boosting"
+    FOREST = "forest"  # extremely randomised trees: --family forest and a blend partner (rules/catalog.py)
     MLP = "mlp"
     CNN = "cnn"
     CONV1D = "conv1d"

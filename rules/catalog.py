@@ -56,6 +56,8 @@ MLP_BUDGET_EVIDENCE = ("measurement: bench/results/mlp_budget.md (large_nonlinea
 LABELLED = Condition("labelled", Op.IS, True)
 CLASSIFICATION = Condition("task", Op.IN, (Task.BINARY, Task.MULTICLASS))
 SUPERVISED = (Family.LINEAR, Family.NAIVE_BAYES, Family.BOOSTING, Family.MLP, Family.CNN, Family.CONV1D, Family.RNN)
+FOREST_EVIDENCE = ("measurement: bench/results/blend.md (extremely randomised trees as boosting's blend partner, "
+                   "partner by partner)")
 CONV1D_EVIDENCE = "measurement: bench/results/conv1d_sequences.md (conv1d against the RNN and flat families at equal budget)"
 
 
@@ -105,6 +107,14 @@ RULES = check_rules(
             effects=exclude(Family.CNN),
             reason="A CNN needs pixels on a grid; this data is {modality}.",
             source=f"{TREE}: CNN is the vision branch",
+        ),
+        Rule(
+            id="forest-not-ranked",
+            when=any_of(LABELLED, Condition("labelled", Op.IS, False)),  # always
+            effects=exclude(Family.FOREST),
+            reason=("The decision tree has no branch for random forests, so the rules do not rank them: they enter a "
+                    "run as boosting's blend partner, where the blend validates better, or with --family forest."),
+            source=f"{TREE}; {FOREST_EVIDENCE}",
         ),
         Rule(
             id="time-rnn",

@@ -14,7 +14,7 @@ from advisor.types import Family
 from tuners import population_space
 from tuners.data import Problem, take
 from tuners.families import family_def
-from tuners.families.base import DivergedError
+from tuners.families.base import DivergedError, bounded
 from tuners.metrics import score
 
 CURVE_POINTS = 200  # learning-curve points kept per trial, for the report
@@ -52,10 +52,7 @@ def evaluate_with(definition, config: dict[str, Any], report: Callable[[dict], N
         alive = [i for i, error in enumerate(errors) if error is None]
         y_train = None if problem.y_train is None else problem.y_train[train]
         y_valid = None if problem.y_train is None else problem.y_train[valid]
-        models = [definition.build(configs[i], problem) for i in alive]
-        for model in models:
-            if deadline is not None and "deadline" in model[-1].get_params():
-                model.set_params(model__deadline=deadline)
+        models = [bounded(definition.build(configs[i], problem), deadline) for i in alive]
         x_valid, scorers = take(problem.x_train, valid), models
         if population:
             fitted = definition.fit_members(models, take(problem.x_train, train), y_train)

@@ -88,7 +88,10 @@ def _estimator(model, folder: Path):
 
 
 def _save_skops(model, folder: Path, manifest: dict[str, Any]) -> dict:
-    skops_io().dump(_estimator(model, folder), folder / "model.skops")
+    """The fitted scikit-learn model; an estimator of ours that trains one (the forest's, under a
+    deadline) names it `library_model_`, and that is saved, so loading needs no class of ours."""
+    estimator = _estimator(model, folder)
+    skops_io().dump(getattr(estimator, "library_model_", estimator), folder / "model.skops")
     return {}
 
 

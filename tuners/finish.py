@@ -24,7 +24,7 @@ from tuners.blending import Blend, BlendChoice, choose_blend
 from tuners.data import Problem
 from tuners.export import save_model
 from tuners.families import family_def
-from tuners.families.base import DivergedError
+from tuners.families.base import DivergedError, bounded
 from tuners.metrics import report_metrics, test_details
 from tuners.records import TrialRecord, beats_beyond_noise
 from tuners.settings import TuneSettings
@@ -175,7 +175,7 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
     y_train = problem.y_train
     until = _check_until(settings, chosen, definition.bag)
     bag = choose_bag(definition, config, chosen, problem, settings.budget_s, until)
-    blend = choose_blend(definition, config, chosen, problem, _partner(definition), settings.budget_s, until)
+    blend = choose_blend(definition, config, chosen, problem, _partners(definition), settings.budget_s, until)
     fits = _KeptFits(definition, config, bag.members, blend, problem)
     single, model = fits.fit(problem.x_train, y_train,
                              refit_deadline(settings, validated_seconds(chosen, problem, bag.members)), settings)
@@ -207,10 +207,9 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
                      **({"inputs": describe(problem.spec)} if problem.spec.columns else {})}}
 
 
-def _partner(definition):
-    """The family the kept model may be blended with (FamilyDef.blend_with), where it trains on the same inputs."""
-    partner = definition.blend_with and family_def(definition.blend_with)
-    return partner if partner and partner.inputs == definition.inputs else None
+def _partners(definition) -> list:
+    """The families the kept model may be blended with (FamilyDef.blend_with) that train on the same inputs."""
+    return [p for p in map(family_def, definition.blend_with) if p.inputs == definition.inputs]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -306,9 +305,7 @@ def _fit(definition, config: dict[str, Any], problem: Problem, x, y, until: floa
     """Build and fit; a family that trains in epochs or rounds starts none after `until`
     (time.time(): the run's end, so the refits keep the run within its --budget). `bag`: the
     family's FamilyDef.bag for the model the run keeps, 0 for one model (the defaults' baseline)."""
-    model = definition.build(config, problem)
-    if until is not None and "deadline" in model[-1].get_params():
-        model.set_params(model__deadline=until)
+    model = bounded(definition.build(config, problem), until)
     if bag:
         model.set_params(model__bag=bag)
     return model.fit(x, y)

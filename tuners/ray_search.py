@@ -133,7 +133,7 @@ def fine_phase(space: Space, family: Family, settings: TuneSettings, rows: tuple
                                        _stage_trials(settings.trials, "fine", 2), 1)
     fold_rows, train_rows, test_rows, folds = rows
     until = ends - reserve_for(records, fold_rows, train_rows, test_rows, settings.refit_all, budget_s, definition.bag,
-                               folds, definition.blend_with is not None)
+                               folds, bool(definition.blend_with))
     return Phase("fine", stage_space, [], trials, until)  # no fixed points: the anchors ran in the random stage
 
 

@@ -10,13 +10,14 @@ from tuners.families.base import FamilyDef
 from tuners.families.boosting import BOOSTING
 from tuners.families.cnn import CNN
 from tuners.families.conv1d import CONV1D
+from tuners.families.forest import FOREST
 from tuners.families.kmeans import KMEANS
 from tuners.families.linear import LINEAR
 from tuners.families.mlp import MLP
 from tuners.families.naive_bayes import NAIVE_BAYES
 from tuners.families.rnn import RNN
 
-FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, MLP, KMEANS, CNN, CONV1D, RNN)}
+FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, FOREST, MLP, KMEANS, CNN, CONV1D, RNN)}
 
 
 def family_def(family: Family, tuner: str = "ray") -> FamilyDef:

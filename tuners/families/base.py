@@ -51,9 +51,10 @@ class FamilyDef:
     # configuration once per fold and averages them (boosting); 0 keeps one model fitted on all rows.
     bag: int = 0
     bag_note: str = ""  # how the bag's members are fitted, for the result's `model.how` and the report
-    # The family whose start configuration the kept model may be blended with, where the blend
-    # beats it alone on folds of their own (tuners/blending.py); None for none.
-    blend_with: Family | None = None
+    # The families whose start configurations the kept model may be blended with, in the order the
+    # check fits them: the best blend is kept where it beats the model alone on folds of their own
+    # (tuners/blending.py); () for none.
+    blend_with: tuple[Family, ...] = ()
 
 
 TORCH_NOTE = ("the members of a trial share the architecture, batch size and optimiser and differ in learning rate, "
@@ -190,6 +191,14 @@ def input_width(problem: Problem) -> int:
     features = preprocessor(problem.spec, classification=bool(problem.classes))
     labels = None if problem.y_train is None else problem.y_train[:WIDTH_SAMPLE_ROWS]
     return int(features.fit_transform(sample, labels).shape[1])
+
+
+def bounded(model: Pipeline, until: float | None) -> Pipeline:
+    """The model with its estimator's `deadline` (time.time()) set, where it has one: boosting and the
+    forest grow no more trees after it, the nets start no more epochs."""
+    if until is not None and "deadline" in model[-1].get_params():
+        model.set_params(model__deadline=until)
+    return model
 
 
 def pipeline(problem: Problem, model, scale: bool = True) -> Pipeline:
