@@ -148,7 +148,7 @@ def test_jobs_file_is_validated_with_clear_errors(tmp_path, examples_dir):
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budgett: 5s": "unknown field(s) ['budgett']",
         "jobs:\n  - data: nowhere.csv": "does not exist",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    budget: soon": "not a duration",
-        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    family: forest": "'family' must be one of",
+        f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    family: svm": "'family' must be one of",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n  - data: {examples_dir / 'wine.csv'}": "used twice",
         "!!python/object/apply:os.system ['echo hacked']": "not valid YAML",
         f"jobs:\n  - data: {examples_dir / 'wine.csv'}\n    search: hyperband": "'search' must be one of random, bayes",

@@ -75,7 +75,7 @@ def test_bad_input_from_a_real_process_has_no_traceback(tmp_path):
 
 def test_usage_error_exits_2(run_cli):
     assert run_cli("recommend").exit_code == 2
-    assert run_cli("recommend", "x.csv", "--family", "forest").exit_code == 2
+    assert run_cli("recommend", "x.csv", "--family", "svm").exit_code == 2
 
 
 # --- odd but valid files ---------------------------------------------------------------------

@@ -1,8 +1,7 @@
 """Random forests, in the extremely randomised variant (Geurts, Ernst and Wehenkel, "Extremely
 randomized trees", Machine Learning 63, 2006): every tree sees every row, and each split's threshold
 is drawn at random for a share of the columns, the best of those kept. No tree learns the others'
-errors as boosting's do, so the two err differently, and a forest's average is smooth where a
-linear model's is not.
+errors as boosting's do, so the two err differently, and their blend can beat either.
 
 The seeds' tree has no branch for forests: the rules never pick this family (rules/catalog.py,
 "forest-not-ranked"); it runs with --family forest, and as boosting's second blend partner after
