@@ -256,10 +256,11 @@ def test_the_kept_model_refits_as_long_as_its_validated_fit_took_within_the_over
     """A search that used its whole budget leaves the refit its floor (15% of the budget); the kept
     model's refit gets what the chosen trial's fit took, scaled to the training rows, up to a third of
     the run's allowed overrun (--budget x 0.1 + 30 s): mnist5000's CNN, cut at the floor after 6 epochs
-    in validation, scored 0.905 where the same configuration trained as long scores 0.968."""
+    in validation, scored 0.905 where the same configuration trained as long scores 0.968. A kept model no
+    trial measured (no fold within the budget) gets that third too."""
     from types import SimpleNamespace
 
-    from tuners.finish import refit_deadline, validated_seconds
+    from tuners.finish import kept_seconds, refit_deadline, validated_seconds
     from tuners.settings import TuneSettings
 
     settings = TuneSettings(budget_s=30, trials=None, search="random", cpus_per_trial=1, gpus_per_trial=0,
@@ -274,6 +275,9 @@ def test_the_kept_model_refits_as_long_as_its_validated_fit_took_within_the_over
     assert refit_deadline(settings, 7.5) - now == pytest.approx(7.5, abs=0.5)
     assert refit_deadline(settings, 30.0) - now == pytest.approx((0.1 * 30 + 30) / 3, abs=0.5)  # capped
     assert refit_deadline(settings, 1.0) - now == pytest.approx(0.15 * 30, abs=0.5)  # never below the floor
+    unmeasured = TrialRecord("cnn", "random", {}, None, "stopped", None, "node", None, 0)  # no fold in time
+    assert refit_deadline(settings, kept_seconds(unmeasured, problem, SimpleNamespace(members=0))) - now == \
+        pytest.approx((0.1 * 30 + 30) / 3, abs=0.5)  # no measurement: as long as the overrun allows
 
 
 def test_asking_for_gpus_on_a_cluster_without_any_fails_fast(examples_dir, run_cli, tmp_path):
