@@ -32,6 +32,7 @@ from bench.feature_bases import tabular_sets  # noqa: E402
 from tuners.blending import METRICS, Blend, choose_blend  # noqa: E402
 from tuners.data import prepare  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
+from tuners.families.base import partner_config  # noqa: E402
 from tuners.metrics import score  # noqa: E402
 from tuners.records import TrialRecord  # noqa: E402
 
@@ -54,7 +55,7 @@ def measured(problem, family: Family) -> dict | None:
     partners = {}
     for found in (p for p in check["partners"] if p["scores"]):
         partner = FAMILIES[Family(found["family"])]
-        other = partner.build(partner.space(problem).start, problem).fit(problem.x_train, problem.y_train)
+        other = partner.build(partner_config(partner, problem), problem).fit(problem.x_train, problem.y_train)
         weight = found["best_weight"]
         blend = Blend([alone, other], [1 - weight, weight], bool(problem.classes))
         partners[found["family"]] = {"weight": weight, "valid_partner": found["scores"]["partner"],

@@ -18,6 +18,7 @@ from tuners.blending import MARGIN_SE, Blend, _decided, choose_blend
 from tuners.data import take, validation_splits
 from tuners.evaluation import evaluate_with
 from tuners.families import FAMILIES
+from tuners.families.base import partner_config
 from tuners.records import TrialRecord
 
 LINEAR, BOOSTING, FOREST = FAMILIES[Family.LINEAR], FAMILIES[Family.BOOSTING], FAMILIES[Family.FOREST]
@@ -41,7 +42,8 @@ def test_on_house_prices_a_linear_model_and_boosted_trees_blend_better_than_eith
     assert check["kept"] == "blend" and choice.partner is Family.BOOSTING and 0 < choice.weight < 1
     assert check["scores"]["blend"] - check["scores"]["alone"] > MARGIN_SE * check["sem"] > 0
     assert check["scores"]["blend"] > check["scores"]["partner"]
-    assert choice.config == BOOSTING.space(problem).start
+    assert choice.config == partner_config(BOOSTING, problem)  # shallower and slower than the search's start
+    assert choice.config["max_depth"] == 3 and choice.config["learning_rate"] == 0.05
     fresh = validation_splits(len(problem.y_train), problem.y_train, problem.task, problem.seed + 1, 5)
     alone = []  # the chosen model's score, by hand on the check's folds
     for train, valid in fresh:

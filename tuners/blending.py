@@ -6,8 +6,8 @@ is its weighted ensemble of different families (Caruana et al., "Ensemble select
 of models", ICML 2004). A linear model, a boosted tree ensemble and a random forest err differently:
 the first is smooth and extrapolates, the second cuts the space into boxes each fitted to the errors
 of the last, the third averages boxes grown independently. So before the refit the chosen
-configuration and its family's partners (FamilyDef.blend_with, each at the seeds' or the library's
-start of its space, in order, the cheaper first, each only while the check's time lasts) are fitted
+configuration and its family's partners (FamilyDef.blend_with, each at its partner configuration,
+FamilyDef.partner_start, or else the start of its space, in order, the cheaper first, each only while the check's time lasts) are fitted
 on 5 folds of their own (the next seed, as the bag check does: on the search's folds the chosen
 configuration's score is the best of many, luckier than a partner scored once); each partner's
 held-out predictions (class probabilities, or values) are averaged with the chosen model's at the
@@ -28,6 +28,7 @@ from sklearn import metrics
 from advisor.stats import paired_se
 from advisor.types import Family
 from tuners.data import Problem, take, validation_splits
+from tuners.families.base import partner_config
 from tuners.families.base import bounded
 from tuners.records import TrialRecord
 
@@ -89,7 +90,7 @@ def check_reserve(blend: bool, per_fit_s: float, folds: int, budget_s: float) ->
 
 def choose_blend(definition, config: dict[str, Any], chosen: TrialRecord | None, problem: Problem, partner_defs,
                  budget_s: float, until: float | None) -> BlendChoice:
-    """A blend of `config` (trial `chosen`'s) with the start of one of `partner_defs` (in order;
+    """A blend of `config` (trial `chosen`'s) with the partner configuration of one of `partner_defs` (in order;
     the best blend of those fitted in time), or the chosen model alone. Runs where it costs at most
     CHECK_SHARE of `budget_s` at the chosen trial's seconds a fold, and stops by `until`
     (time.time()), or by twice its expected cost from now if later; the partners after the first
@@ -111,7 +112,7 @@ def choose_blend(definition, config: dict[str, Any], chosen: TrialRecord | None,
     fresh_problem = dataclasses.replace(problem, splits=fresh)
     try:
         own = _held_out(definition, config, fresh_problem, until)
-        others = [(p, p.space(problem).start) for p in partner_defs] if own is not None else []
+        others = [(p, partner_config(p, problem)) for p in partner_defs] if own is not None else []
         held = [(p.family, c, _held_out(p, c, fresh_problem, later if k else until)) for k, (p, c) in enumerate(others)]
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # a check, not the run: it keeps the model
         return _alone(named, f"not checked: {type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}")
@@ -183,7 +184,7 @@ def _decided(problem: Problem, splits, own: np.ndarray, fitted: list, missed: li
     sem = paired_se(best["blend"], alone)
     take_blend = best["blend"].mean() - alone.mean() > MARGIN_SE * sem
     scores = (f"over {len(splits)} folds of their own the chosen model scored {alone.mean():.4f}, {partner.value}'s "
-              f"start {best['alone'].mean():.4f}, the two blended with {partner.value} at {weight:.0%} "
+              f"blend start {best['alone'].mean():.4f}, the two blended with {partner.value} at {weight:.0%} "
               f"{best['blend'].mean():.4f}")
     others = [f"{f['family'].value}'s best blend {f['blend'].mean():.4f}" for f in found if f is not best]
     others += [f"{name} was not fitted in time" for name in missed]

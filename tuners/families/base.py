@@ -55,6 +55,13 @@ class FamilyDef:
     # check fits them: the best blend is kept where it beats the model alone on folds of their own
     # (tuners/blending.py); () for none.
     blend_with: tuple[Family, ...] = ()
+    # The configuration this family brings to another's blend (tuners/blending.py); None: its space's start.
+    partner_start: Callable[[Problem], dict[str, Any]] | None = None
+
+
+def partner_config(definition: FamilyDef, problem: Problem) -> dict[str, Any]:
+    """What `definition`'s family is fitted at as another family's blend partner."""
+    return definition.partner_start(problem) if definition.partner_start else definition.space(problem).start
 
 
 TORCH_NOTE = ("the members of a trial share the architecture, batch size and optimiser and differ in learning rate, "
