@@ -224,7 +224,7 @@ PARTNER_RATE, PARTNER_DEPTH = 0.05, 3
 def partner_start(problem):
     """Boosting as a linear model's blend partner: the start with shallower trees at a smaller step
     (depth 3, 0.05), to add what a line misses without chasing noise. Measured against the start
-    itself over 27 tables on 2 splits (bench/results/blend.md, partner_start): where the linear model
+    itself over 27 tables on 2 splits (bench/results/partner_start.md): where the linear model
     leads its partner in validation, +0.34 test points on average at 1 s.e. against +0.10, worst -1.13
     against -2.99; wage +1.01 and +1.10 against +0.99 and +0.53."""
     start = space(problem).start
