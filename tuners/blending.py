@@ -7,14 +7,16 @@ of models", ICML 2004). A linear model, a boosted tree ensemble and a random for
 the first is smooth and extrapolates, the second cuts the space into boxes each fitted to the errors
 of the last, the third averages boxes grown independently. So before the refit the chosen
 configuration and its family's partners (FamilyDef.blend_with, each at its partner configuration,
-FamilyDef.partner_start, or else the start of its space, in order, the cheaper first, each only while the check's time lasts) are fitted
-on 5 folds of their own (the next seed, as the bag check does: on the search's folds the chosen
-configuration's score is the best of many, luckier than a partner scored once); each partner's
-held-out predictions (class probabilities, or values) are averaged with the chosen model's at the
-partner's weight on a grid of WEIGHTS, the weight with the highest score over the folds is taken,
-the partner whose blend scores highest is taken, and that blend replaces the chosen model only
-where it beats it by more than MARGIN_SE paired standard errors fold by fold.
-bench/results/blend.md measures the rule, its margin and what each partner adds."""
+FamilyDef.partner_start, or else the start of its space, in order, the cheaper first, each only
+while the check's time lasts) are fitted on 5 folds of their own (the next seed, as the bag check
+does: on the search's folds the chosen configuration's score is the best of many, luckier than a
+partner scored once); each partner's held-out predictions (class probabilities, or values) are
+averaged with the chosen model's at the partner's weight on a grid of WEIGHTS, the weight with the
+highest score over the folds is taken, the partner whose blend scores highest is taken, and that
+blend replaces the chosen model only where it beats it by more than MARGIN_SE paired standard
+errors fold by fold.
+bench/results/blend.md measures the rule, its margin and what each partner adds; partner_start.md
+what boosting brings to the linear model's blend."""
 
 from __future__ import annotations
 
@@ -28,8 +30,7 @@ from sklearn import metrics
 from advisor.stats import paired_se
 from advisor.types import Family
 from tuners.data import Problem, take, validation_splits
-from tuners.families.base import partner_config
-from tuners.families.base import bounded
+from tuners.families.base import bounded, partner_config
 from tuners.records import TrialRecord
 
 # The partner's weight in the blend: 0.1 to 0.9 (the chosen model alone is the alternative, the
@@ -90,9 +91,9 @@ def check_reserve(blend: bool, per_fit_s: float, folds: int, budget_s: float) ->
 
 def choose_blend(definition, config: dict[str, Any], chosen: TrialRecord | None, problem: Problem, partner_defs,
                  budget_s: float, until: float | None) -> BlendChoice:
-    """A blend of `config` (trial `chosen`'s) with the partner configuration of one of `partner_defs` (in order;
-    the best blend of those fitted in time), or the chosen model alone. Runs where it costs at most
-    CHECK_SHARE of `budget_s` at the chosen trial's seconds a fold, and stops by `until`
+    """A blend of `config` (trial `chosen`'s) with the partner configuration of one of `partner_defs`
+    (in order; the best blend of those fitted in time), or the chosen model alone. Runs where it
+    costs at most CHECK_SHARE of `budget_s` at the chosen trial's seconds a fold, and stops by `until`
     (time.time()), or by twice its expected cost from now if later; the partners after the first
     end within the expected cost, or CHECK_SHARE of the budget if more, from their own start."""
     if not partner_defs:
