@@ -288,7 +288,7 @@ def _summary(result: dict) -> str:
         lines.append(f"Best configuration: {shown}")
         blend = result["model"].get("blend") or {}
         if blend.get("kept") == "blend":
-            lines.append(f"Blended with {blend['partner']}'s starting configuration at {blend['weight']:.0%} weight: "
+            lines.append(f"Blended with {blend['partner']}'s blend start at {blend['weight']:.0%} weight: "
                          f"{blend['scores']['blend']:.4f} in validation against {blend['scores']['alone']:.4f} alone")
         lines.append(f"Model: {result['model']['path']} (advisor predict {result['run_dir']} NEW.csv)")
     for note in result["notes"]:
