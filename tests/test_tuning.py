@@ -276,7 +276,7 @@ def test_the_kept_model_refits_as_long_as_its_validated_fit_took_within_the_over
     assert refit_deadline(settings, 30.0) - now == pytest.approx((0.1 * 30 + 30) / 3, abs=0.5)  # capped
     assert refit_deadline(settings, 1.0) - now == pytest.approx(0.15 * 30, abs=0.5)  # never below the floor
     unmeasured = TrialRecord("cnn", "random", {}, None, "stopped", None, "node", None, 0)  # no fold in time
-    assert refit_deadline(settings, kept_seconds(unmeasured, problem, SimpleNamespace(members=0))) - now == \
+    assert refit_deadline(settings, kept_seconds(unmeasured, problem, bag=0)) - now == \
         pytest.approx((0.1 * 30 + 30) / 3, abs=0.5)  # no measurement: as long as the overrun allows
 
 

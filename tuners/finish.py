@@ -177,7 +177,7 @@ def finish(problem: Problem, family: Family, config: dict[str, Any], model_dir: 
     bag = choose_bag(definition, config, chosen, problem, settings.budget_s, until)
     blend = choose_blend(definition, config, chosen, problem, _partners(definition), settings.budget_s, until)
     fits = _KeptFits(definition, config, bag.members, blend, problem)
-    single, model = fits.fit(problem.x_train, y_train, refit_deadline(settings, kept_seconds(chosen, problem, bag)),
+    single, model = fits.fit(problem.x_train, y_train, refit_deadline(settings, kept_seconds(chosen, problem, bag.members)),
                              settings)
     tested = report_metrics(problem.metric, model, problem.x_test, problem.y_test, problem.classes)
     baseline_config = baseline_config or definition.defaults(problem)
@@ -295,12 +295,12 @@ def validated_seconds(chosen: TrialRecord | None, problem: Problem, bag: int) ->
     return chosen.seconds_per_fold * kept_fits(bag, len(problem.x_train), len(problem.splits[0][0]))
 
 
-def kept_seconds(chosen: TrialRecord | None, problem: Problem, bag) -> float:
+def kept_seconds(chosen: TrialRecord | None, problem: Problem, bag: int) -> float:
     """The kept model's refit time: as long as its validated fits took (validated_seconds), or, where no
     trial measured a fit (a net that finished no fold within a short budget), as long as the overrun
     allows (refit_deadline's cap): on mnist5000 at 20 s no CNN trial scored a fold and the defaults' refit,
     cut at the 3 s floor, scored 0.905 on the test rows; given the cap's 10.7 s, 0.96."""
-    return validated_seconds(chosen, problem, bag.members) or math.inf
+    return validated_seconds(chosen, problem, bag) or math.inf
 
 
 def kept_fits(bag: int, train_rows: int, fold_rows: int) -> float:
