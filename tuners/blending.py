@@ -25,12 +25,12 @@ import time
 from typing import Any
 
 import numpy as np
-from sklearn import metrics
 
 from advisor.stats import paired_se
 from advisor.types import Family
 from tuners.data import Problem, take, validation_splits
 from tuners.families.base import bounded, partner_config
+from tuners.metrics import predicted_score
 from tuners.records import TrialRecord
 
 # The partner's weight in the blend: 0.1 to 0.9 (the chosen model alone is the alternative, the
@@ -174,11 +174,8 @@ def fold_scores(metric: str, y: np.ndarray, output: np.ndarray, splits) -> np.nd
 
 
 def _score(metric: str, y: np.ndarray, output: np.ndarray) -> float:
-    if metric == "r2":
-        return float(metrics.r2_score(y, output))
-    predicted = output.argmax(axis=1)
-    scorer = metrics.accuracy_score if metric == "accuracy" else metrics.balanced_accuracy_score
-    return float(scorer(y, predicted))
+    """`metric` of held-out output: class probabilities (scored by their most likely class) or values."""
+    return predicted_score(metric, y, output.argmax(axis=1) if output.ndim == 2 else output)
 
 
 def _decided(problem: Problem, splits, own: np.ndarray, fitted: list, missed: list[str]) -> BlendChoice:

@@ -13,7 +13,11 @@ RESIDUAL_SAMPLE = 1_000  # test points kept for the residual plot
 def score(metric: str, model, x, y) -> float:
     if metric == "silhouette":
         return silhouette(x, model)
-    predicted = model.predict(x)
+    return predicted_score(metric, y, model.predict(x))
+
+
+def predicted_score(metric: str, y, predicted) -> float:
+    """`metric` of `predicted` (class indices or values) against `y`; not for clustering."""
     if metric == "accuracy":
         return float(metrics.accuracy_score(y, predicted))
     if metric == "balanced_accuracy":
