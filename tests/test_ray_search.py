@@ -55,23 +55,6 @@ def test_the_points_come_first_and_the_fine_stage_waits_for_every_random_trial()
     assert searcher.suggest("t7") == Searcher.FINISHED
 
 
-def test_a_random_stage_that_converged_starts_no_more_trials_and_hands_over_to_the_fine_stage():
-    from tuners.convergence import Convergence
-
-    seen: list = []
-    watch = Convergence(patience=2, later=1)
-    first = Phase("random", SPACE, [dict(SPACE.start)], 100, time.time() + 60)
-    searcher = CoarseToFine(first, functools.partial(_refined, seen), seed=0, watch=watch)
-    for i in range(3):
-        assert searcher.suggest(f"t{i}")[STAGE_KEY] == "random"
-        _finish(searcher, f"t{i}", 0.8)
-        watch.update(0.8, 0.01)  # as the stopper feeds it: no rise after the first
-    assert watch.stage_over and not watch.converged
-    fine = searcher.suggest("t3")  # 97 random trials and 60 s were left: the stage ends on convergence
-    assert fine[STAGE_KEY] == "fine" and len(seen) == 1 and len(seen[0]) == 3
-    assert not watch.stage_over and [r["stage"] for r in watch.ended] == ["random"]
-
-
 def test_a_random_stage_out_of_time_still_runs_its_points_and_no_fine_stage_without_a_finished_trial():
     searcher = CoarseToFine(Phase("random", SPACE, [dict(SPACE.start)], 10, time.time() - 1),
                             functools.partial(ray_search.fine_phase, SPACE, Family.LINEAR, _settings(), (80, 100, 25),

@@ -1,15 +1,12 @@
-"""When a search stage has converged: its best validation score has not risen by more than that
-score's standard error over the folds in the last `patience` trials that ended, each having finished
-every fold or been stopped by ASHA at a rung (below the better third there, it did not raise the
-best). A stage that converges hands over to the next (Ray Tune's random stage to its fine stage, which
-searches around the best with a count of its own: `Convergence.next_stage`); the last one to converge
-ends the search (Ray Tune through a Stopper, KerasTuner before its next trial), with the budget left
-unspent, and `tuning.stopped_early` lists each stage that converged.
+"""When a search has converged: its best validation score has not risen by more than that score's
+standard error over the folds in the last `patience` trials that ended, each having finished every
+fold or been stopped by ASHA at a rung (below the better third there, it did not raise the best). Both
+backends then stop the stage (Ray Tune through a Stopper, KerasTuner before its next trial), the
+search ends there with the budget left unspent, and `tuning.stopped_early` says so.
 `--budget` stays the upper bound; `--patience 0` never stops early. The default patience is
 measured in bench/results/convergence.md (bench/convergence.py), which replays a whole search's
-trials in the order they finished. A watch over the whole search that ended it in its random stage
-left interactions.csv's seed-1 split at 0.918 in validation (the defaults), where the fine stage of
-the seed-0 split had risen from the random stage's 0.927 to 0.946: the fine stage is given its turn."""
+trials in the order they finished: so one watch runs over every stage of a search, and once it
+has converged the later stages (Ray Tune's fine stage) are not run."""
 
 from __future__ import annotations
 
@@ -35,8 +32,6 @@ class Convergence:
     since: int = 0  # finished trials since the best last rose beyond its standard error
     seen: int = 0  # trials that finished every fold
     stopped: int = 0  # trials stopped before their last fold once a best was known
-    later: int = 0  # stages still to come: a stage that converges hands over to the next
-    ended: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # record() of each stage that handed over
 
     def passed(self) -> bool:
         """Take one trial the scheduler (ASHA) stopped before its last fold: it was below the better
@@ -59,38 +54,15 @@ class Convergence:
         return self.converged
 
     @property
-    def stage_over(self) -> bool:
-        """The current stage has converged (the search goes on to the next, if any)."""
-        return self.patience > 0 and self.since >= self.patience
-
-    @property
     def converged(self) -> bool:
-        """The search has converged: its last stage has."""
-        return self.stage_over and self.later == 0
-
-    def next_stage(self, stage: str) -> None:
-        """`stage` has ended (converged, or out of time or trials): the next starts its own count
-        from the best so far."""
-        if self.stage_over:
-            self.ended.append(self.record(stage))
-        self.later, self.since = max(0, self.later - 1), 0
-
-    def stages_stopped(self, ran: list[str], stages: list[str]) -> list[dict[str, Any]]:
-        """tuning.stopped_early: the stages that handed over, and the last if it converged (with the
-        stages of `stages` not run after it)."""
-        last = [self.record(ran[-1], [s for s in stages if s not in ran])] if ran and self.stage_over else []
-        return self.ended + last
+        return self.patience > 0 and self.since >= self.patience
 
     def feed(self, records) -> None:
         """Take a finished stage's trials (TrialRecord) in the order they finished: a resumed run's watch.
         A trial the budget cut short is recorded "stopped" as ASHA's are, and counts as they do:
         neither raised the best."""
         ended = [r for r in records if r.status in ("completed", "stopped")]
-        stage = None
         for record in sorted(ended, key=lambda r: r.finished_at or 0):
-            if stage is not None and record.stage != stage:
-                self.next_stage(stage)
-            stage = record.stage
             if record.status == "completed":
                 self.update(record.score, record.score_sem)
             else:

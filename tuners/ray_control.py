@@ -41,14 +41,11 @@ class CoarseToFine(Searcher):
 
     `refine(finished)` gets every finished trial as (configuration, last result) once the random
     stage's trials have all ended, and returns the fine stage (None: there is none). It is a
-    picklable value (Ray stores the searcher with the experiment, and its state every second).
-    With `watch` (the stage's convergence, fed by the scheduler and the stopper), a stage that has
-    converged starts no more trials and hands over to the next (Convergence.next_stage)."""
+    picklable value (Ray stores the searcher with the experiment, and its state every second)."""
 
-    def __init__(self, first: Phase, refine: Callable[[list[tuple[dict, dict]]], Phase | None], seed: int,
-                 watch: Convergence | None = None):
+    def __init__(self, first: Phase, refine: Callable[[list[tuple[dict, dict]]], Phase | None], seed: int):
         super().__init__(metric="score", mode="max")
-        self.phases, self.refine, self.watch = [first], refine, watch
+        self.phases, self.refine = [first], refine
         self.rng = np.random.default_rng(seed)
         self.started: list[int] = [0]
         self.live: dict[str, dict] = {}  # trial id -> its configuration
@@ -61,8 +58,7 @@ class CoarseToFine(Searcher):
     def suggest(self, trial_id: str) -> dict | str | None:
         phase, index = self.phases[-1], len(self.phases) - 1
         count = self.started[index]
-        over = self.watch is not None and self.watch.stage_over
-        if count < len(phase.points) or (count < phase.trials and time.time() < phase.until and not over):
+        if count < len(phase.points) or (count < phase.trials and time.time() < phase.until):
             config = phase.points[count] if count < len(phase.points) else phase.space.sample(self.rng)
             self.started[index] += 1
             self.live[trial_id] = config
@@ -72,8 +68,6 @@ class CoarseToFine(Searcher):
         if self.live:
             return None  # the fine stage's ranges wait for every trial of the random stage
         self.refined = True
-        if self.watch is not None:
-            self.watch.next_stage(phase.name)
         following = self.refine(self.finished)
         if following is None:
             return Searcher.FINISHED
@@ -90,10 +84,10 @@ class CoarseToFine(Searcher):
 
     def save(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "wb") as file:
-            cloudpickle.dump({k: v for k, v in self.__dict__.items() if k not in ("refine", "watch")}, file)
+            cloudpickle.dump({k: v for k, v in self.__dict__.items() if k != "refine"}, file)
 
     def restore(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "rb") as file:  # the watch stays the live one, which the stopper feeds
+        with open(checkpoint_path, "rb") as file:
             self.__dict__.update(cloudpickle.load(file))
         self.live = {}  # Ray restarts the unfinished trials with their configurations: they are not suggested again
 

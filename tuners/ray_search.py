@@ -60,22 +60,22 @@ class RayBackend:
                storage: Path, budget_s: float, stream: TrialStream) -> Found:
         """The random then the fine stage, as one experiment (ray_control.CoarseToFine), or one
         Bayesian stage, with `budget_s`; resumable. The anchors are the first points, kept from
-        ASHA's early stopping. One watch, stage by stage: a random stage that converges hands over to
-        the fine stage, which converges on a count of its own (tuners/convergence.py)."""
+        ASHA's early stopping. One watch over the whole search, as bench/convergence.py measured it
+        (every finished trial in order, across stages): once it has converged no later stage runs."""
         definition = family_def(family, self.name)
         name = "bayes" if settings.search == "bayes" else "search"
-        stages = ["bayes"] if name == "bayes" else ["random", "fine"]
-        watch = Convergence(settings.patience, later=len(stages) - 1)
+        watch = Convergence(settings.patience)
         found = plan.stage_records(storage, name)
         if found is None:  # what the finish will need is kept back (finish_cost: measured later in the search)
             left = budget_s - finish_cost([], problem, settings, budget_s)
             request = (_bayes_request(space, anchors, definition, settings, left, problem) if name == "bayes"
-                       else _coarse_to_fine(space, anchors, definition, settings, problem, budget_s, left, watch))
+                       else _coarse_to_fine(space, anchors, definition, settings, problem, budget_s, left))
             found = plan.save_stage(storage, name, self._run(request, problem, family, settings, storage, stream, watch))
         else:  # a resumed run: the watch takes the finished search's trials as they came
             watch.feed(found)
+        stages = ["bayes"] if name == "bayes" else ["random", "fine"]
         ran = plan.distinct(r.stage for r in found) or stages[:1]
-        stopped = watch.stages_stopped(ran, stages)
+        stopped = [watch.record(ran[-1], [s for s in stages if s not in ran])] if watch.converged else []
         scheduler = ray_backend.scheduler_description(definition.iterative, len(problem.splits))
         return Found(found, ran, scheduler, stopped)
 
@@ -103,7 +103,7 @@ class RayBackend:
 
 
 def _coarse_to_fine(space: Space, anchors, definition, settings: TuneSettings, problem: Problem, budget_s: float,
-                    left: float, watch: Convergence) -> ray_backend.StageRequest:
+                    left: float) -> ray_backend.StageRequest:
     """The random stage (COARSE_SHARE of the search's time or of --trials, the anchors first), then
     the fine stage around its best, with the rest less what the finish will need as the random
     stage's trials measured it: one experiment (ray_control.CoarseToFine)."""
@@ -113,7 +113,7 @@ def _coarse_to_fine(space: Space, anchors, definition, settings: TuneSettings, p
     first = Phase("random", first_space, points, max(trials, len(points)), now + max(1.0, left) * COARSE_SHARE)
     rows = (len(problem.splits[0][0]), len(problem.x_train), len(problem.x_test), len(problem.splits))
     refine = functools.partial(fine_phase, space, definition.family, settings, rows, now + budget_s, budget_s)
-    searcher = CoarseToFine(first, refine, settings.seed, watch)
+    searcher = CoarseToFine(first, refine, settings.seed)
     return ray_backend.StageRequest(
         name="search", space=space, points=tuple(points), num_samples=0, budget_s=max(1.0, left), search="random",
         iterative=definition.iterative, folds=len(problem.splits), seed=settings.seed,
