@@ -16,7 +16,8 @@ highest score over the folds is taken, the partner whose blend scores highest is
 blend replaces the chosen model only where it beats it by more than MARGIN_SE paired standard
 errors fold by fold.
 bench/results/blend.md measures the rule, its margin and what each partner adds; partner_start.md
-what boosting brings to the linear model's blend."""
+what boosting brings to the linear model's blend; ensemble_size.md that a blend of all three tabular
+families adds next to nothing over the pair (+0.49 test points against +0.47, 26 tables, 2 splits)."""
 
 from __future__ import annotations
 
@@ -111,9 +112,9 @@ def choose_blend(definition, config: dict[str, Any], chosen: TrialRecord | None,
                               len(problem.splits))
     fresh_problem = dataclasses.replace(problem, splits=fresh)
     try:
-        own = _held_out(definition, config, fresh_problem, until)
+        own = held_out(definition, config, fresh_problem, until)
         others = [(p, partner_config(p, problem)) for p in partner_defs] if own is not None else []
-        held = [(p.family, c, _held_out(p, c, fresh_problem, _later(until, cost, budget_s) if k else until))
+        held = [(p.family, c, held_out(p, c, fresh_problem, _later(until, cost, budget_s) if k else until))
                 for k, (p, c) in enumerate(others)]
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:  # a check, not the run: it keeps the model
         return _alone(named, f"not checked: {type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}")
@@ -142,7 +143,7 @@ def _later(until: float, cost: float, budget_s: float) -> float:
     return min(until, time.time() + max(cost, CHECK_SHARE * budget_s))
 
 
-def _held_out(definition, config: dict[str, Any], problem: Problem, until: float | None) -> np.ndarray | None:
+def held_out(definition, config: dict[str, Any], problem: Problem, until: float | None) -> np.ndarray | None:
     """The model's predictions for each training row from the fold that leaves it out (class
     probabilities or values), or None where the folds left would end past `until` at the pace of
     the folds done, where a fold's fit ended past it (a family with a deadline stops there), or
@@ -157,23 +158,24 @@ def _held_out(definition, config: dict[str, Any], problem: Problem, until: float
         model = bounded(definition.build(config, problem), until).fit(take(problem.x_train, train), problem.y_train[train])
         if until is not None and time.time() > until:  # a fit the deadline cut short is not the model to blend
             return None
-        out = _output(model, take(problem.x_train, valid), bool(problem.classes))
+        out = output_of(model, take(problem.x_train, valid), bool(problem.classes))
         if out.shape[1:] != width:
             return None
         found[valid] = out
     return found
 
 
-def _output(model, x, classes: bool) -> np.ndarray:
+def output_of(model, x, classes: bool) -> np.ndarray:
+    """A fitted model's class probabilities (classification) or values (regression) for `x`."""
     return model.predict_proba(x) if classes else np.asarray(model.predict(x), dtype=float)
 
 
 def fold_scores(metric: str, y: np.ndarray, output: np.ndarray, splits) -> np.ndarray:
     """The score of held-out `output` on each fold's rows."""
-    return np.array([_score(metric, y[valid], output[valid]) for _, valid in splits])
+    return np.array([score_output(metric, y[valid], output[valid]) for _, valid in splits])
 
 
-def _score(metric: str, y: np.ndarray, output: np.ndarray) -> float:
+def score_output(metric: str, y: np.ndarray, output: np.ndarray) -> float:
     """`metric` of held-out output: class probabilities (scored by their most likely class) or values."""
     return predicted_score(metric, y, output.argmax(axis=1) if output.ndim == 2 else output)
 

@@ -6,7 +6,9 @@ search ends there with the budget left unspent, and `tuning.stopped_early` says 
 `--budget` stays the upper bound; `--patience 0` never stops early. The default patience is
 measured in bench/results/convergence.md (bench/convergence.py), which replays a whole search's
 trials in the order they finished: so one watch runs over every stage of a search, and once it
-has converged the later stages (Ray Tune's fine stage) are not run."""
+has converged the later stages (Ray Tune's fine stage) are not run. A converged random stage handing
+over to the fine stage instead was measured beside the peers and not kept: test scores level, runs
+longer (bench/results/convergence_handover.md)."""
 
 from __future__ import annotations
 
