@@ -79,24 +79,52 @@ def restricted(row: dict, names: tuple[str, ...]) -> dict | None:
                                                                   "test_blend")})
 
 
-def measure(seeds: list[int], folder: Path, max_rows: int, names: list[str] | None) -> list[dict]:
-    rows = []
+def labelled_splits(seeds: list[int], folder: Path, max_rows: int, names=None, skip=()):
+    """(set, seed, Problem) of each labelled tabular set's seeded splits a blend is scored on (its
+    metric in METRICS): only `names` where given, none of `skip`, none over `max_rows` rows."""
     for name, dataset, found in tabular_sets(folder):
-        if names and name not in names:
+        if (names and name not in names) or name in skip:
             continue
         if len(dataset.frame) > max_rows:  # a 30 s run's check gives up on them (randhie, large_nonlinear)
             print(f"{name}: {len(dataset.frame):,} rows, over --max-rows {max_rows:,}: left out", flush=True)
             continue
         for seed in seeds:
             problem = prepare(dataset.frame, found, seed=seed)
-            if problem.metric not in METRICS:
-                continue
-            for family in CHOSEN:
-                row = measured(problem, family)
-                if row is not None:
-                    rows.append({"set": name, "seed": seed, "metric": problem.metric, **row})
-                    print(json.dumps(rows[-1]), flush=True)
+            if problem.metric in METRICS:
+                yield name, seed, problem
+
+
+def collected(splits, measure_one) -> list[dict]:
+    """`measure_one(problem)`'s rows (a dict, a list of them, or None) with their set, seed and
+    metric, each printed as it comes."""
+    rows = []
+    for name, seed, problem in splits:
+        found = measure_one(problem)
+        for row in found if isinstance(found, list) else [found] if found is not None else []:
+            rows.append({"set": name, "seed": seed, "metric": problem.metric, **row})
+            print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+def split_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of a bench script over labelled_splits: --seeds, --results, --max-rows."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--max-rows", type=int, default=10_000, help="leave out larger sets (default 10,000)")
+    return parser
+
+
+def header(title: str, command: str, *intro: str) -> list[str]:
+    """A results file's title, machine line, command and introduction."""
+    import sklearn
+
+    return [f"# {title}", "", machine_line(**{"scikit-learn": sklearn.__version__}), f"Command: {command}", "", *intro]
+
+
+def measure(seeds: list[int], folder: Path, max_rows: int, names: list[str] | None) -> list[dict]:
+    return collected(labelled_splits(seeds, folder, max_rows, names),
+                     lambda problem: [row for row in (measured(problem, family) for family in CHOSEN) if row is not None])
 
 
 def kept(row: dict, margin: float) -> bool:
@@ -140,17 +168,14 @@ def by_partners(rows: list[dict]) -> list[str]:
 
 
 def table(rows: list[dict], command: str) -> list[str]:
-    import sklearn
-
     leading = [r for r in rows if r["valid_alone"] >= r["valid_partner"]]
-    lines = ["# The blend check: the chosen model alone or blended with one of its family's partners", "",
-             machine_line(**{"scikit-learn": sklearn.__version__}), f"Command: {command}", "",
-             "The margin sweep: the blend kept where its validation gain over the chosen model alone is over "
-             "MARGIN paired standard errors (on the check's folds); the test points gained over the chosen model "
-             "alone. First where the chosen family validates at least as high as its partner (the family a run "
-             "keeps, the rules or the race having chosen well), then over every set-split and family (a family "
-             "the partner leads gains most: mcycle's linear model +84 points).", "",
-             f"**Where the chosen family leads its partner in validation ({len(leading)} set-split-families):**", ""]
+    lines = header("The blend check: the chosen model alone or blended with one of its family's partners", command,
+                   "The margin sweep: the blend kept where its validation gain over the chosen model alone is over "
+                   "MARGIN paired standard errors (on the check's folds); the test points gained over the chosen model "
+                   "alone. First where the chosen family validates at least as high as its partner (the family a run "
+                   "keeps, the rules or the race having chosen well), then over every set-split and family (a family "
+                   "the partner leads gains most: mcycle's linear model +84 points).", "",
+                   f"**Where the chosen family leads its partner in validation ({len(leading)} set-split-families):**", "")
     lines += sweep(leading) + ["", f"**Every set-split and family ({len(rows)}):**", ""] + sweep(rows)
     lines += ["", "**Each partner alone and all of a family's partners (the best blend of them, as a run checks them), "
               "at 1 s.e., where the chosen family validates at least as high as every partner:**", ""] + by_partners(rows)
@@ -163,11 +188,8 @@ def table(rows: list[dict], command: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    parser = split_arguments(__doc__)
     parser.add_argument("--tables-only", action="store_true", help="write blend.md again from blend.json")
-    parser.add_argument("--max-rows", type=int, default=10_000, help="leave out larger sets (default 10,000)")
     parser.add_argument("--datasets", nargs="+", help="only these sets (default: every labelled tabular set)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")

@@ -18,7 +18,6 @@ Written to bench/results/ensemble_size.md and ensemble_size.json."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 import json
@@ -29,17 +28,16 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.stats import paired_se  # noqa: E402
 from advisor.types import Family  # noqa: E402
-from bench.common import machine_line, write_results  # noqa: E402
-from bench.feature_bases import tabular_sets  # noqa: E402
-from tuners.blending import METRICS, fold_scores, held_out, output_of, score_output  # noqa: E402
-from tuners.data import prepare, validation_splits  # noqa: E402
+from bench.blend import collected, header, labelled_splits, split_arguments  # noqa: E402
+from bench.common import write_results  # noqa: E402
+from tuners.blending import fold_scores, held_out, output_of, score_output  # noqa: E402
+from tuners.data import validation_splits  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
 from tuners.families.base import partner_config  # noqa: E402
 
@@ -108,32 +106,24 @@ def measured(problem) -> dict | None:
 
 
 def measure(seeds: list[int], folder: Path, max_rows: int, skip: list[str]) -> list[dict]:
-    rows = []
-    for name, dataset, found in tabular_sets(folder):
-        if len(dataset.frame) > max_rows or name in skip:
-            print(f"{name}: left out (--max-rows {max_rows:,}, --skip)", flush=True)
-            continue
-        for seed in seeds:
-            started = time.monotonic()
-            problem = prepare(dataset.frame, found, seed=seed)
-            row = measured(problem) if problem.metric in METRICS else None
-            if row is not None:
-                rows.append({"set": name, "seed": seed, "metric": problem.metric, **row,
-                             "seconds": round(time.monotonic() - started, 1)})
-                print(json.dumps(rows[-1]), flush=True)
-    return rows
+    return collected(labelled_splits(seeds, folder, max_rows, skip=skip), timed(measured))
+
+
+def timed(measure_one):
+    def measure_timed(problem) -> dict | None:
+        started = time.monotonic()
+        row = measure_one(problem)
+        return None if row is None else {**row, "seconds": round(time.monotonic() - started, 1)}
+    return measure_timed
 
 
 def table(rows: list[dict], command: str) -> list[str]:
-    import sklearn
-
-    lines = ["# A blend of all three tabular families against the blend check's pair", "",
-             machine_line(**{"scikit-learn": sklearn.__version__}), f"Command: {command}", "",
-             "Test points each rule gains over the chosen model alone (the family scoring highest alone on 5 fresh "
-             "folds: linear at its defaults, boosting and the forest at their partner configurations), a blend kept "
-             "where it beats the chosen model by more than one paired standard error over the folds.", "",
-             "| rule | blends kept | mean gain | median gain | worst | best | higher | lower |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = header("A blend of all three tabular families against the blend check's pair", command,
+                   "Test points each rule gains over the chosen model alone (the family scoring highest alone on 5 "
+                   "fresh folds: linear at its defaults, boosting and the forest at their partner configurations), a "
+                   "blend kept where it beats the chosen model by more than one paired standard error over the folds.",
+                   "", "| rule | blends kept | mean gain | median gain | worst | best | higher | lower |",
+                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in ("pair", "any pair", "all three"):
         gains = [100 * (r[name]["test"] - r["test_alone"]) for r in rows]
         blends = sum(max(r[name]["weights"]) < 10 for r in rows)
@@ -148,10 +138,7 @@ def table(rows: list[dict], command: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--max-rows", type=int, default=10_000, help="leave out larger sets (default 10,000)")
+    parser = split_arguments(__doc__)
     parser.add_argument("--skip", nargs="*", default=["ames"], help="sets left out (default ames: an unbounded forest "
                                                                     "on its ~300 columns takes minutes a split)")
     args = parser.parse_args()

@@ -13,7 +13,6 @@ and partner_start.json."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import sys
@@ -25,11 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.types import Family  # noqa: E402
-from bench.blend import kept, sweep  # noqa: E402
-from bench.common import machine_line, write_results  # noqa: E402
-from bench.feature_bases import tabular_sets  # noqa: E402
-from tuners.blending import METRICS, Blend, choose_blend  # noqa: E402
-from tuners.data import prepare  # noqa: E402
+from bench.blend import collected, header, kept, labelled_splits, split_arguments, sweep  # noqa: E402
+from bench.common import write_results  # noqa: E402
+from tuners.blending import Blend, choose_blend  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
 from tuners.families.base import partner_config  # noqa: E402
 from tuners.metrics import score  # noqa: E402
@@ -62,27 +59,15 @@ def measured(problem) -> dict | None:
 
 
 def measure(seeds: list[int], folder: Path, max_rows: int) -> list[dict]:
-    rows = []
-    for name, dataset, found in tabular_sets(folder):
-        if len(dataset.frame) > max_rows:
-            continue
-        for seed in seeds:
-            problem = prepare(dataset.frame, found, seed=seed)
-            row = measured(problem) if problem.metric in METRICS else None
-            if row is not None:
-                rows.append({"set": name, "seed": seed, "metric": problem.metric, **row})
-                print(json.dumps(rows[-1]), flush=True)
-    return rows
+    return collected(labelled_splits(seeds, folder, max_rows), measured)
 
 
 def table(rows: list[dict], command: str) -> list[str]:
-    import sklearn
-
-    lines = ["# Boosting as the linear model's blend partner: the start of its space or its partner configuration", "",
-             machine_line(**{"scikit-learn": sklearn.__version__}), f"Command: {command}", "",
-             "Test points the blend check gains over the linear model alone (at its defaults), with boosting's partner "
-             "at the seeds' start (depth up to 6, step 0.1) or at its partner configuration (depth 3, step 0.05), "
-             "the blend kept where its validation gain is over MARGIN paired standard errors.", ""]
+    lines = header("Boosting as the linear model's blend partner: the start of its space or its partner configuration",
+                   command, "Test points the blend check gains over the linear model alone (at its defaults), with "
+                   "boosting's partner at the seeds' start (depth up to 6, step 0.1) or at its partner configuration "
+                   "(depth 3, step 0.05), the blend kept where its validation gain is over MARGIN paired standard "
+                   "errors.", "")
     for name in VARIANTS:
         leading = [r[name] for r in rows if r[name]["valid_alone"] >= r[name]["valid_partner"]]
         lines += [f"**{name}, where the linear model leads its partner in validation ({len(leading)} set-splits):**", ""]
@@ -98,10 +83,7 @@ def table(rows: list[dict], command: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--max-rows", type=int, default=10_000, help="leave out larger sets (default 10,000)")
+    parser = split_arguments(__doc__)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as scratch:
