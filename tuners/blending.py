@@ -176,8 +176,8 @@ def fold_scores(metric: str, y: np.ndarray, output: np.ndarray, splits) -> np.nd
 
 
 def score_output(metric: str, y: np.ndarray, output: np.ndarray) -> float:
-    """`metric` of held-out output: class probabilities (scored by their most likely class) or values."""
-    return predicted_score(metric, y, output.argmax(axis=1) if output.ndim == 2 else output)
+    """`metric` of held-out output: values (r2), or class probabilities scored by their most likely class."""
+    return predicted_score(metric, y, output if metric == "r2" else output.argmax(axis=1))
 
 
 def _decided(problem: Problem, splits, own: np.ndarray, fitted: list, missed: list[str]) -> BlendChoice:
