@@ -15,7 +15,6 @@ blend.json."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -27,10 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.types import Family  # noqa: E402
-from bench.common import machine_line, write_results  # noqa: E402
-from bench.feature_bases import tabular_sets  # noqa: E402
-from tuners.blending import METRICS, Blend, choose_blend  # noqa: E402
-from tuners.data import prepare  # noqa: E402
+from bench.common import write_results  # noqa: E402
+from bench.labelled_splits import collected, header, labelled_splits, split_arguments  # noqa: E402
+from tuners.blending import Blend, choose_blend  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
 from tuners.families.base import partner_config  # noqa: E402
 from tuners.metrics import score  # noqa: E402
@@ -77,49 +75,6 @@ def restricted(row: dict, names: tuple[str, ...]) -> dict | None:
     name = max(found, key=lambda n: found[n]["valid_blend"])
     return dict(row, partner=name, **{k: found[name][k] for k in ("weight", "valid_partner", "valid_blend", "sem",
                                                                   "test_blend")})
-
-
-def labelled_splits(seeds: list[int], folder: Path, max_rows: int, names=None, skip=()):
-    """(set, seed, Problem) of each labelled tabular set's seeded splits a blend is scored on (its
-    metric in METRICS): only `names` where given, none of `skip`, none over `max_rows` rows."""
-    for name, dataset, found in tabular_sets(folder):
-        if (names and name not in names) or name in skip:
-            continue
-        if len(dataset.frame) > max_rows:  # a 30 s run's check gives up on them (randhie, large_nonlinear)
-            print(f"{name}: {len(dataset.frame):,} rows, over --max-rows {max_rows:,}: left out", flush=True)
-            continue
-        for seed in seeds:
-            problem = prepare(dataset.frame, found, seed=seed)
-            if problem.metric in METRICS:
-                yield name, seed, problem
-
-
-def collected(splits, measure_one) -> list[dict]:
-    """`measure_one(problem)`'s rows (a dict, a list of them, or None) with their set, seed and
-    metric, each printed as it comes."""
-    rows = []
-    for name, seed, problem in splits:
-        found = measure_one(problem)
-        for row in found if isinstance(found, list) else [found] if found is not None else []:
-            rows.append({"set": name, "seed": seed, "metric": problem.metric, **row})
-            print(json.dumps(rows[-1]), flush=True)
-    return rows
-
-
-def split_arguments(doc: str) -> argparse.ArgumentParser:
-    """The options of a bench script over labelled_splits: --seeds, --results, --max-rows."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--max-rows", type=int, default=10_000, help="leave out larger sets (default 10,000)")
-    return parser
-
-
-def header(title: str, command: str, *intro: str) -> list[str]:
-    """A results file's title, machine line, command and introduction."""
-    import sklearn
-
-    return [f"# {title}", "", machine_line(**{"scikit-learn": sklearn.__version__}), f"Command: {command}", "", *intro]
 
 
 def measure(seeds: list[int], folder: Path, max_rows: int, names: list[str] | None) -> list[dict]:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from advisor.stats import paired_se  # noqa: E402
 from advisor.types import Family  # noqa: E402
-from bench.blend import collected, header, labelled_splits, split_arguments  # noqa: E402
+from bench.labelled_splits import collected, header, labelled_splits, split_arguments  # noqa: E402
 from bench.common import write_results  # noqa: E402
 from tuners.blending import fold_scores, held_out, output_of, score_output  # noqa: E402
 from tuners.data import validation_splits  # noqa: E402

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.types import Family  # noqa: E402
-from bench.blend import collected, header, kept, labelled_splits, split_arguments, sweep  # noqa: E402
+from bench.blend import kept, sweep  # noqa: E402
+from bench.labelled_splits import collected, header, labelled_splits, split_arguments  # noqa: E402
 from bench.common import write_results  # noqa: E402
 from tuners.blending import Blend, choose_blend  # noqa: E402
 from tuners.families import FAMILIES  # noqa: E402
