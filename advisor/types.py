@@ -47,7 +47,6 @@ class Family(str, enum.Enum):
     KMEANS = "kmeans"
     BOOSTING = "boosting"
     FOREST = "forest"  # extremely randomised trees: --family forest and a blend partner (rules/catalog.py)
-    CATBOOST = "catboost"  # CatBoost's boosting: --family catboost and a blend partner (rules/catalog.py)
     MLP = "mlp"
     CNN = "cnn"
     CONV1D = "conv1d"

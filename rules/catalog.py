@@ -58,7 +58,6 @@ CLASSIFICATION = Condition("task", Op.IN, (Task.BINARY, Task.MULTICLASS))
 SUPERVISED = (Family.LINEAR, Family.NAIVE_BAYES, Family.BOOSTING, Family.MLP, Family.CNN, Family.CONV1D, Family.RNN)
 FOREST_EVIDENCE = ("measurement: bench/results/blend.md (extremely randomised trees as boosting's blend partner, "
                    "partner by partner)")
-CATBOOST_EVIDENCE = "measurement: bench/results/catboost_partner.md (CatBoost as the blend partner of the picked family)"
 CONV1D_EVIDENCE = "measurement: bench/results/conv1d_sequences.md (conv1d against the RNN and flat families at equal budget)"
 
 
@@ -116,14 +115,6 @@ RULES = check_rules(
             reason=("The decision tree has no branch for random forests, so the rules do not rank them: they enter a "
                     "run as boosting's blend partner, where the blend validates better, or with --family forest."),
             source=f"{TREE}; {FOREST_EVIDENCE}",
-        ),
-        Rule(
-            id="catboost-not-ranked",
-            when=any_of(LABELLED, Condition("labelled", Op.IS, False)),  # always
-            effects=exclude(Family.CATBOOST),
-            reason=("The decision tree's boosting branch is XGBoost's, so the rules do not rank CatBoost: it enters a "
-                    "run as a blend partner, where the blend validates better, or with --family catboost."),
-            source=f"{TREE}; {CATBOOST_EVIDENCE}",
         ),
         Rule(
             id="time-rnn",

@@ -7,7 +7,6 @@
                             with manifest.json's "log_target", exp of that average times its "smearing")
     model/member-1/, ...    a blend (tuners/blending.py): each member a model folder like this one, their
                             class probabilities or predictions averaged with manifest.json's "blend" weights
-    model/catboost.cbm      CatBoost's own binary model format
     model/weights.npz       torch weights as plain arrays (no pickle) + the architecture in the manifest
     model/model.keras       Keras's own format (KerasTuner backend), loaded with Keras's safe mode on
 
@@ -191,22 +190,6 @@ def _load_xgboost(folder: Path, manifest: dict[str, Any]):
     return estimator
 
 
-def _save_catboost(model, folder: Path, manifest: dict[str, Any]) -> dict:
-    _estimator(model, folder).library_model_.save_model(str(folder / "catboost.cbm"))
-    return {}
-
-
-def _load_catboost(folder: Path, manifest: dict[str, Any]):
-    from catboost import CatBoostClassifier, CatBoostRegressor
-
-    from tuners.families.catboost import DeadlineCatBoost
-
-    estimator = DeadlineCatBoost(classes=len(manifest["classes"]))
-    estimator.library_model_ = (CatBoostClassifier() if manifest["classes"] else CatBoostRegressor()).load_model(
-        str(folder / "catboost.cbm"))
-    return estimator
-
-
 def _load_torch(folder: Path, manifest: dict[str, Any]):
     import torch
 
@@ -263,7 +246,6 @@ def _load_blend(folder: Path, manifest: dict[str, Any]):
 FORMATS = {
     "skops": (_save_skops, lambda folder, manifest: _load_skops(folder / "model.skops")),
     "xgboost": (_save_xgboost, _load_xgboost),
-    "catboost": (_save_catboost, _load_catboost),
     "torch": (_save_torch, _load_torch),
     "keras": (_save_keras, _load_keras),
     "blend": (_save_blend, _load_blend),

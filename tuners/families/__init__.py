@@ -8,7 +8,6 @@ from advisor.types import Family
 from tuners.backends import BACKENDS
 from tuners.families.base import FamilyDef
 from tuners.families.boosting import BOOSTING
-from tuners.families.catboost import CATBOOST
 from tuners.families.cnn import CNN
 from tuners.families.conv1d import CONV1D
 from tuners.families.forest import FOREST
@@ -18,7 +17,7 @@ from tuners.families.mlp import MLP
 from tuners.families.naive_bayes import NAIVE_BAYES
 from tuners.families.rnn import RNN
 
-FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, FOREST, CATBOOST, MLP, KMEANS, CNN, CONV1D, RNN)}
+FAMILIES: dict[Family, FamilyDef] = {f.family: f for f in (LINEAR, NAIVE_BAYES, BOOSTING, FOREST, MLP, KMEANS, CNN, CONV1D, RNN)}
 
 
 def family_def(family: Family, tuner: str = "ray") -> FamilyDef:

@@ -255,5 +255,4 @@ BAG_NOTE = ("each trained on the rows outside one of {members} folds, its trees 
 
 BOOSTING = FamilyDef(Family.BOOSTING, space, build, defaults, iterative=True, model_format="xgboost",
                      library="xgboost", bag=BAG, bag_note=BAG_NOTE,
-                     blend_with=(Family.LINEAR, Family.FOREST, Family.CATBOOST),
-                     partner_start=partner_start)
+                     blend_with=(Family.LINEAR, Family.FOREST), partner_start=partner_start)

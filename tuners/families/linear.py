@@ -74,4 +74,4 @@ def build(config, problem):
 LINEAR = FamilyDef(Family.LINEAR, space, build, defaults, iterative=False, model_format="skops",
                    population_keys=("strength", "penalty", CLASS_WEIGHTING), fit_members=fit_each_member,
                    population_slots=CHEAP_SLOTS, population_note=CHEAP_NOTE,
-                   blend_with=(Family.BOOSTING, Family.CATBOOST))
+                   blend_with=(Family.BOOSTING,))
