@@ -8,12 +8,10 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.common import machine_line
+from bench.common import ROOT, machine_line
 from bench.feature_bases import tabular_sets
 from tuners.blending import METRICS
 from tuners.data import prepare
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def labelled_splits(seeds: list[int], folder: Path, max_rows: int, names=None, skip=()):
